@@ -1,0 +1,104 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+
+import { resolveConfig } from '../../config/config.js';
+import { type JobStatus, type StatusReport, collectJobStatus, collectStatus } from '../../status/status.js';
+import { type CliContext, ExitCode } from '../context.js';
+import { addOutputOptions, addRedisOptions, addStoreOptions } from '../options.js';
+
+export function registerStatus(program: Command, context: CliContext): void {
+  const command = program
+    .command('status')
+    .description('show queue counts, live workers, outcomes and the points in the store')
+    .argument('[job-id]', 'show one job: its state, attempts and outcome');
+  addRedisOptions(command);
+  addStoreOptions(command);
+  addOutputOptions(command);
+
+  command.action(async (jobId: string | undefined, flags) => {
+    const config = resolveConfig(flags);
+    const { terminal } = context;
+
+    if (jobId) {
+      const job = await collectJobStatus(config, jobId);
+      terminal.out(flags.json ? JSON.stringify(job) : describeJob(job));
+      context.exitCode = job.state === 'unknown' ? ExitCode.partial : ExitCode.ok;
+      return;
+    }
+
+    const report = await collectStatus(config);
+    terminal.out(flags.json ? JSON.stringify(report) : describe(report));
+    context.exitCode = report.redis.available && !report.store.error ? ExitCode.ok : ExitCode.partial;
+  });
+}
+
+function describe(report: StatusReport): string {
+  const lines: string[] = [];
+  const { counts, throughput, store } = report;
+
+  lines.push(
+    report.redis.available
+      ? `Redis ${report.redis.url}: reachable. Queue "${report.queue}".`
+      : `Redis ${report.redis.url}: UNAVAILABLE (${report.redis.error}). Queue figures unknown.`,
+  );
+
+  const table = new Table({ head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'] });
+  table.push([counts.waiting, counts.active, counts.delayed, counts.succeeded, counts.failed, counts.indexed, counts.skipped, counts.retried]);
+  lines.push(table.toString());
+
+  const eta = throughput.etaSeconds === null ? 'unknown (nothing finished in the last minute)' : `${throughput.etaSeconds} s`;
+  lines.push(`Throughput: ${throughput.perMinute} images/min over the last minute; ETA ${eta}.`);
+
+  const live = report.workers.filter((worker) => worker.live);
+  lines.push(`Workers: ${live.length} live${report.workers.length > live.length ? `, ${report.workers.length - live.length} silent` : ''}.`);
+  if (report.workers.length > 0) {
+    const workers = new Table({ head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'] });
+    for (const worker of report.workers) {
+      workers.push([
+        worker.id,
+        worker.host,
+        worker.live ? worker.state : 'silent',
+        `${(worker.ageMs / 1000).toFixed(1)} s ago`,
+        worker.processed,
+        worker.failed,
+        worker.active,
+        worker.msPerImage,
+      ]);
+    }
+    lines.push(workers.toString());
+  }
+
+  lines.push(
+    store.error
+      ? `Store (${store.backend}): UNAVAILABLE (${store.error}).`
+      : `Store (${store.backend}) ${store.location}: collection "${store.collection}" holds ${store.points} points.`,
+  );
+
+  if (report.failures.length > 0) {
+    lines.push('Last failures:');
+    for (const failure of report.failures) {
+      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function describeJob(job: JobStatus): string {
+  if (job.state === 'unknown') {
+    return `Job ${job.jobId}: not found (never queued, or its record expired after 7 days).`;
+  }
+  const parts = [`Job ${job.jobId}: ${job.state}`];
+  if (job.image) {
+    parts.push(`image ${job.image}`);
+  }
+  if (job.attempts) {
+    parts.push(`attempts ${job.attempts}`);
+  }
+  if (job.worker) {
+    parts.push(`by ${job.worker}`);
+  }
+  if (job.reason) {
+    parts.push(`reason: ${job.reason}`);
+  }
+  return parts.join(', ');
+}
