@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { IdxError, errorMessage } from '../core/errors.js';
 import { redact } from '../util/mask.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerSearch } from './commands/search.js';
 import { registerStatus } from './commands/status.js';
 import { registerWork } from './commands/work.js';
 import { type CliContext, ExitCode } from './context.js';
@@ -23,6 +24,7 @@ export function buildProgram(context: CliContext): Command {
   registerEnqueue(program, context);
   registerWork(program, context);
   registerStatus(program, context);
+  registerSearch(program, context);
   return program;
 }
 

@@ -57,3 +57,8 @@ export class Progress {
     this.spinner = undefined;
   }
 }
+
+/** cli-table3 colours its borders and headers; keep them for terminals only. */
+export function tableStyle(): { head: string[]; border: string[] } {
+  return process.stdout.isTTY ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
+}

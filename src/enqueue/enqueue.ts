@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-
 import type { IdxConfig } from '../config/config.js';
+import { modelReference } from '../config/model-reference.js';
 import { ConfigError, RedisUnavailableError, errorMessage } from '../core/errors.js';
 import { type ImageJob, type Logger, silentLogger } from '../core/types.js';
 import { CollectionGuard } from '../pipeline/collection-guard.js';
@@ -191,13 +189,4 @@ async function indexHere(
 
 function idOf(job: ImageJob): string {
   return pointIdFor(job.productId, job.imageKey);
-}
-
-/**
- * Jobs carry the model so every worker embeds with the same one. A folder is made
- * absolute so that workers started elsewhere find it; a hub id stays as it is.
- */
-export function modelReference(model: string): string {
-  const folder = path.resolve(model);
-  return fs.existsSync(folder) ? folder : model;
 }

@@ -15,15 +15,20 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
   let connected = false;
   const redis = new Redis(url, {
     lazyConnect: true,
-    connectTimeout: timeoutMs,
+    // ioredis's own connect timer outlives a refused connection and holds the process
+    // open for its full length; withTimeout below bounds the connect instead.
+    connectTimeout: 0,
+    // Likewise its wait for a closed socket to say "close", which a refused one never does.
+    disconnectTimeout: 200,
     enableOfflineQueue: true,
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => (connected ? Math.min(attempt * 250, 2000) : null),
   });
 
-  // ioredis emits connection errors as events too; without a listener Node would treat
-  // them as unhandled. The caller sees the failure through the rejected promise below.
-  redis.on('error', () => {});
+  // ioredis reports the cause (ECONNREFUSED, ENOTFOUND) only as an event and rejects
+  // connect() with a generic "Connection is closed", so keep the event's error.
+  let cause: unknown;
+  redis.on('error', (err) => (cause ??= err));
 
   try {
     await withTimeout(
@@ -36,8 +41,8 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
   } catch (err) {
     redis.disconnect();
     throw new RedisUnavailableError(
-      `Redis is unavailable at ${maskUrl(url)}: ${describeConnectError(err)}.`,
-      { cause: err },
+      `Redis is unavailable at ${maskUrl(url)}: ${describeConnectError(cause ?? err)}.`,
+      { cause: cause ?? err },
     );
   }
 }
@@ -58,7 +63,7 @@ function describeConnectError(err: unknown): string {
   if (/ETIMEDOUT|no answer/i.test(message) || code === 'ETIMEDOUT') {
     return `no answer within the timeout`;
   }
-  return message;
+  return message.replace(/\.$/, '');
 }
 
 /** Closes a connection without waiting on a dead server. */

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 import type { Redis } from 'ioredis';
 
 import type { IdxConfig } from '../config/config.js';
@@ -8,6 +11,7 @@ import { type FailureRecord, JobRecords } from '../queue/job-records.js';
 import { BEE_PREFIX } from '../queue/keys.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import { openStore } from '../store/open-store.js';
+import { SQLITE_FILE } from '../store/sqlite-store.js';
 import { maskUrl } from '../util/mask.js';
 
 /** Everything `idx status` shows. Counts are jobs; `points` is what the store holds. */
@@ -114,6 +118,13 @@ async function fillQueueFigures(redis: Redis, queue: string, report: StatusRepor
 }
 
 async function fillStoreFigures(config: IdxConfig, report: StatusReport) {
+  // Looking must not create: an embedded store that does not exist yet holds no points.
+  if (!config.qdrantUrl && !fs.existsSync(path.join(config.dataDir, SQLITE_FILE))) {
+    report.store.location = path.join(config.dataDir, SQLITE_FILE);
+    report.store.points = 0;
+    return;
+  }
+
   try {
     const store = await openStore(config);
     report.store.location = store.location;

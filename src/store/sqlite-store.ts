@@ -53,6 +53,9 @@ const UPSERT = `
     extra = excluded.extra, vector = excluded.vector
 `;
 
+/** The embedded store's file name inside the data folder. */
+export const SQLITE_FILE = 'vectors.sqlite';
+
 interface PointRow {
   id: string;
   product_id: string;
@@ -81,9 +84,9 @@ export class SqliteStore implements VectorStore {
   private readonly db: Database.Database;
   private readonly upsertBatch: (rows: Record<string, unknown>[]) => void;
 
-  constructor(dataDir: string, opts: { readonly?: boolean } = {}) {
+  constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.location = path.join(dataDir, 'vectors.sqlite');
+    this.location = path.join(dataDir, SQLITE_FILE);
     this.db = openDatabase(this.location);
 
     const upsert = this.db.prepare(UPSERT);
@@ -93,7 +96,6 @@ export class SqliteStore implements VectorStore {
       }
     });
     this.upsertBatch = (rows) => batch.immediate(rows);
-    void opts;
   }
 
   async ensureCollection(spec: CollectionSpec, opts: { recreate?: boolean } = {}): Promise<void> {

@@ -4,6 +4,7 @@ import type BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 
 import type { IdxConfig } from '../config/config.js';
+import { modelReference } from '../config/model-reference.js';
 import { errorMessage, isTransient } from '../core/errors.js';
 import { type ImageJob, type Logger, type Outcome, silentLogger } from '../core/types.js';
 import { CollectionGuard } from '../pipeline/collection-guard.js';
@@ -96,7 +97,7 @@ export class IndexWorker {
     });
     // Load the configured model now so a missing model stops the worker at once instead
     // of failing every job; jobs queued for other models load theirs on first use.
-    await this.embedders.get(config.model, config.dtype);
+    await this.embedders.get(modelReference(config.model), config.dtype);
 
     this.store = await openStore(config);
     await this.listen(threads);

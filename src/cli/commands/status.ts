@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { resolveConfig } from '../../config/config.js';
 import { type JobStatus, type StatusReport, collectJobStatus, collectStatus } from '../../status/status.js';
 import { type CliContext, ExitCode } from '../context.js';
+import { tableStyle } from '../terminal.js';
 import { addOutputOptions, addRedisOptions, addStoreOptions } from '../options.js';
 
 export function registerStatus(program: Command, context: CliContext): void {
@@ -42,7 +43,7 @@ function describe(report: StatusReport): string {
       : `Redis ${report.redis.url}: UNAVAILABLE (${report.redis.error}). Queue figures unknown.`,
   );
 
-  const table = new Table({ head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'] });
+  const table = new Table({ head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'], style: tableStyle() });
   table.push([counts.waiting, counts.active, counts.delayed, counts.succeeded, counts.failed, counts.indexed, counts.skipped, counts.retried]);
   lines.push(table.toString());
 
@@ -52,7 +53,7 @@ function describe(report: StatusReport): string {
   const live = report.workers.filter((worker) => worker.live);
   lines.push(`Workers: ${live.length} live${report.workers.length > live.length ? `, ${report.workers.length - live.length} silent` : ''}.`);
   if (report.workers.length > 0) {
-    const workers = new Table({ head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'] });
+    const workers = new Table({ head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'], style: tableStyle() });
     for (const worker of report.workers) {
       workers.push([
         worker.id,
