@@ -106,7 +106,11 @@ function parseJsonLines(text: string): RawRecord[] {
       );
       records.push({ line: index + 1, fields });
     } catch (err) {
-      records.push({ line: index + 1, fields: {}, error: `invalid JSON (${(err as Error).message})` });
+      records.push({
+        line: index + 1,
+        fields: {},
+        error: `invalid JSON (${(err as Error).message})`,
+      });
     }
   });
   return records;
@@ -139,7 +143,10 @@ function parseCsvRecords(text: string, file: string): RawRecord[] {
           error: `expected ${columns.length} columns, found ${row.cells.length}`,
         };
       }
-      return { line: row.line, fields: Object.fromEntries(columns.map((c, i) => [c, row.cells[i]])) };
+      return {
+        line: row.line,
+        fields: Object.fromEntries(columns.map((c, i) => [c, row.cells[i]])),
+      };
     });
 }
 

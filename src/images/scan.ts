@@ -69,9 +69,7 @@ async function walkFolder(root: string): Promise<Candidate[]> {
     ignore: ['**/.*/**'],
   });
 
-  return entries
-    .sort()
-    .map((relative) => candidate(path.join(root, relative), relative, false));
+  return entries.sort().map((relative) => candidate(path.join(root, relative), relative, false));
 }
 
 async function expandGlob(pattern: string, cwd: string): Promise<Candidate[]> {

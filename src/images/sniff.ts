@@ -7,8 +7,7 @@
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif';
 
 export type SniffResult =
-  | { kind: 'image'; format: ImageFormat }
-  | { kind: 'rejected'; reason: string };
+  { kind: 'image'; format: ImageFormat } | { kind: 'rejected'; reason: string };
 
 /** How many leading bytes {@link sniffImage} needs. */
 export const SNIFF_BYTES = 64;
@@ -78,7 +77,10 @@ function isoMediaFormat(head: Buffer): SniffResult {
 
 function unsupportedReason(head: Buffer): string {
   const ascii = head.toString('latin1');
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
 
   if (ascii.startsWith('BM') && head.length >= 26) {
     return 'unsupported format: BMP; convert the file to PNG or JPEG';
@@ -103,6 +105,22 @@ function unsupportedReason(head: Buffer): string {
 
 /** File extensions that make a file in a scanned folder a candidate even if its bytes are not an image. */
 export const IMAGE_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.gif', '.webp', '.tif', '.tiff', '.avif',
-  '.heic', '.heif', '.bmp', '.jp2', '.j2k', '.jpx', '.svg', '.jxl',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.png',
+  '.gif',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.bmp',
+  '.jp2',
+  '.j2k',
+  '.jpx',
+  '.svg',
+  '.jxl',
 ]);
