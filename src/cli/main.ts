@@ -57,5 +57,7 @@ export async function main(argv: string[], terminal: Terminal = processTerminal)
 
 function apiKeyFlag(argv: string[]): string | undefined {
   const index = argv.indexOf('--qdrant-api-key');
-  return index >= 0 ? argv[index + 1] : argv.find((a) => a.startsWith('--qdrant-api-key='))?.split('=')[1];
+  return index >= 0
+    ? argv[index + 1]
+    : argv.find((a) => a.startsWith('--qdrant-api-key='))?.split('=')[1];
 }

@@ -82,7 +82,9 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
 
   return {
     redisUrl,
-    redisTimeoutMs: 1000 * positive(pick(flags.redisTimeout, 'IDX_REDIS_TIMEOUT') ?? '2', '--redis-timeout (seconds)'),
+    redisTimeoutMs:
+      1000 *
+      positive(pick(flags.redisTimeout, 'IDX_REDIS_TIMEOUT') ?? '2', '--redis-timeout (seconds)'),
     queue: name(pick(flags.queue, 'IDX_QUEUE') ?? 'idx', '--queue / IDX_QUEUE'),
     qdrantUrl,
     qdrantApiKey: pick(flags.qdrantApiKey, 'QDRANT_API_KEY'),
@@ -95,8 +97,16 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     modelCacheDir: path.resolve(
       env.IDX_MODEL_CACHE ?? path.join(os.homedir(), '.cache', 'idx', 'models'),
     ),
-    batchSize: integer(pick(flags.batchSize, 'IDX_BATCH_SIZE') ?? '8', '--batch-size / IDX_BATCH_SIZE', 256),
-    concurrency: integer(pick(flags.concurrency, 'IDX_CONCURRENCY') ?? '2', '--concurrency / IDX_CONCURRENCY', 64),
+    batchSize: integer(
+      pick(flags.batchSize, 'IDX_BATCH_SIZE') ?? '8',
+      '--batch-size / IDX_BATCH_SIZE',
+      256,
+    ),
+    concurrency: integer(
+      pick(flags.concurrency, 'IDX_CONCURRENCY') ?? '2',
+      '--concurrency / IDX_CONCURRENCY',
+      64,
+    ),
   };
 }
 
@@ -105,11 +115,15 @@ function checkUrl(url: string, protocols: string[], setting: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`${setting} is not a URL: expected something like ${protocols[0]}//host:port.`);
+    throw new ConfigError(
+      `${setting} is not a URL: expected something like ${protocols[0]}//host:port.`,
+    );
   }
 
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${setting} must start with ${protocols.join(' or ')}//, not ${parsed.protocol}//.`);
+    throw new ConfigError(
+      `${setting} must start with ${protocols.join(' or ')}//, not ${parsed.protocol}//.`,
+    );
   }
 }
 

@@ -35,7 +35,10 @@ export class TransientError extends IdxError {
   /** How long the server asked us to wait before retrying, when it said so. */
   readonly retryAfterMs?: number;
 
-  constructor(message: string, opts: { cause?: unknown; retryAfterMs?: number; code?: string } = {}) {
+  constructor(
+    message: string,
+    opts: { cause?: unknown; retryAfterMs?: number; code?: string } = {},
+  ) {
     super(message, { code: opts.code ?? 'TRANSIENT', exitCode: 1, cause: opts.cause });
     this.retryAfterMs = opts.retryAfterMs;
   }
@@ -78,12 +81,21 @@ export class ModelError extends IdxError {
 
 /** True for an idx error, even one that was serialised and rebuilt in another process. */
 export function isIdxError(err: unknown): err is IdxError {
-  return err instanceof IdxError || (err instanceof Error && typeof (err as IdxError).code === 'string' && (err as IdxError).code.length > 0 && 'exitCode' in err);
+  return (
+    err instanceof IdxError ||
+    (err instanceof Error &&
+      typeof (err as IdxError).code === 'string' &&
+      (err as IdxError).code.length > 0 &&
+      'exitCode' in err)
+  );
 }
 
 /** True when retrying may succeed. */
 export function isTransient(err: unknown): boolean {
-  return err instanceof TransientError || (err instanceof Error && (err as IdxError).code === 'TRANSIENT');
+  return (
+    err instanceof TransientError ||
+    (err instanceof Error && (err as IdxError).code === 'TRANSIENT')
+  );
 }
 
 /** The message of anything thrown, for logs and failure reasons. */

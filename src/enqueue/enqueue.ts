@@ -46,7 +46,11 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
   const started = performance.now();
   const { config } = opts;
   const logger = opts.logger ?? silentLogger;
-  const settings = { model: modelReference(config.model), dtype: config.dtype, collection: config.collection };
+  const settings = {
+    model: modelReference(config.model),
+    dtype: config.dtype,
+    collection: config.collection,
+  };
 
   const plan = await planJobs(opts.input, settings, (done, total) =>
     opts.onProgress?.('inspect', done, total),
@@ -141,7 +145,9 @@ async function dropUnchanged(
     if (err instanceof ConfigError) {
       throw err;
     }
-    logger.warn(`Could not check ${store.location} for unchanged images (${errorMessage(err)}); queueing all.`);
+    logger.warn(
+      `Could not check ${store.location} for unchanged images (${errorMessage(err)}); queueing all.`,
+    );
     return jobs;
   }
 
@@ -171,7 +177,10 @@ async function indexHere(
     const { outcomes } = await indexSynchronously(
       jobs,
       { embedders, store, collections: new CollectionGuard(store) },
-      { batchSize: config.batchSize, onProgress: (done, total) => opts.onProgress?.('index', done, total) },
+      {
+        batchSize: config.batchSize,
+        onProgress: (done, total) => opts.onProgress?.('index', done, total),
+      },
     );
 
     outcomes.forEach((outcome, index) => {

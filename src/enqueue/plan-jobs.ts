@@ -74,7 +74,10 @@ async function collectSources(input: PlanInput, rejected: Rejection[]): Promise<
   if (input.manifest) {
     const { entries, problems } = await readManifest(input.manifest);
     problems.forEach((problem) =>
-      rejected.push({ image: problem.image || `${input.manifest}:${problem.line}`, reason: problem.reason }),
+      rejected.push({
+        image: problem.image || `${input.manifest}:${problem.line}`,
+        reason: problem.reason,
+      }),
     );
     sources.push(...entries.map((entry) => ({ ...entry, named: true })));
   }
@@ -103,7 +106,10 @@ function dropDuplicates(sources: Source[]): { unique: Source[]; duplicates: Reje
   for (const source of sources) {
     const key = `${source.productId}\u0000${source.imageKey}`;
     if (seen.has(key)) {
-      duplicates.push({ image: source.imagePath, reason: `listed twice for product ${source.productId}` });
+      duplicates.push({
+        image: source.imagePath,
+        reason: `listed twice for product ${source.productId}`,
+      });
     } else {
       seen.add(key);
       unique.push(source);

@@ -92,7 +92,11 @@ export async function indexBatch(jobs: ImageJob[], deps: PipelineDeps): Promise<
   try {
     await deps.store.upsertPoints(collection, points);
   } catch (err) {
-    if (!(err instanceof PermanentError || err instanceof StoreError || err instanceof ConfigError)) {
+    if (!(
+      err instanceof PermanentError ||
+      err instanceof StoreError ||
+      err instanceof ConfigError
+    )) {
       throw err;
     }
     decoded.forEach((item) => (outcomes[item.index] = failed(err)));
@@ -171,7 +175,9 @@ async function decode(
       return { ...item, bytes: undefined, pixels: result.pixels };
     } catch (err) {
       // Whatever the decoder throws, the image is the cause; retrying would not help.
-      outcomes[item.index] = failed(err instanceof IdxError ? err : new BadImageError(`cannot decode: ${errorMessage(err)}`));
+      outcomes[item.index] = failed(
+        err instanceof IdxError ? err : new BadImageError(`cannot decode: ${errorMessage(err)}`),
+      );
       return null;
     } finally {
       timings.decode += performance.now() - started;

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 import BeeQueue from 'bee-queue';
 
 import type { ImageJob } from '../core/types.js';
@@ -26,6 +28,14 @@ export interface JobQueueOptions {
   /** A job still running after this long fails (and is retried). Default 10 minutes. */
   jobTimeoutMs?: number;
 }
+
+type NodeRedisClient = { on(event: 'ready', listener: () => void): void };
+
+// bee-queue's script loader is internal; it is the only way to re-load the exact scripts
+// (by their SHA) that the queue calls.
+const beeLua = createRequire(import.meta.url)('bee-queue/lib/lua') as {
+  buildCache(client: NodeRedisClient): Promise<void>;
+};
 
 export interface QueueCounts {
   waiting: number;
@@ -61,6 +71,14 @@ export class JobQueue {
 
   async ready(): Promise<void> {
     await this.bee.ready();
+
+    // bee-queue loads its Lua scripts once, when it connects. A restarted Redis has lost
+    // them, and every script call (stall check, delayed retries) would then fail with
+    // NOSCRIPT forever; so load them again each time the connection comes back.
+    const client = (this.bee as unknown as { client: NodeRedisClient }).client;
+    client.on('ready', () => {
+      beeLua.buildCache(client).catch(() => {});
+    });
   }
 
   /**
@@ -98,7 +116,10 @@ export class JobQueue {
   }
 
   /** Saves one job and resolves with its id (null when an identical job is waiting). */
-  async saveJob(job: ImageJob, opts: { probe?: boolean; id?: string } = {}): Promise<string | null> {
+  async saveJob(
+    job: ImageJob,
+    opts: { probe?: boolean; id?: string } = {},
+  ): Promise<string | null> {
     const beeJob = this.createJob(job, opts);
     await beeJob.save();
     return beeJob.id;
@@ -110,7 +131,9 @@ export class JobQueue {
   }
 
   /** The data of a job still in bee-queue (waiting, active or delayed), or null. */
-  async findJob(id: string): Promise<{ status: string; data: JobWire; retriesLeft: number } | null> {
+  async findJob(
+    id: string,
+  ): Promise<{ status: string; data: JobWire; retriesLeft: number } | null> {
     const job = await this.bee.getJob(id);
     if (!job) {
       return null;

@@ -41,7 +41,10 @@ export interface SearchResult {
  * Embeds the query with the model the collection was built with and returns the nearest
  * products. By default each product appears once, with its best-matching image.
  */
-export async function searchProducts(config: IdxConfig, request: SearchRequest): Promise<SearchResult> {
+export async function searchProducts(
+  config: IdxConfig,
+  request: SearchRequest,
+): Promise<SearchResult> {
   if (Boolean(request.image) === Boolean(request.text)) {
     throw new ConfigError('Give exactly one of --image <file> or --text "<query>".');
   }
@@ -50,7 +53,9 @@ export async function searchProducts(config: IdxConfig, request: SearchRequest):
   try {
     const info = await store.describeCollection(config.collection);
     if (!info) {
-      throw new ConfigError(`Collection "${config.collection}" does not exist in ${store.location}: index some images first (idx enqueue), or pass --collection.`);
+      throw new ConfigError(
+        `Collection "${config.collection}" does not exist in ${store.location}: index some images first (idx enqueue), or pass --collection.`,
+      );
     }
 
     const model = info.model ?? config.model;
@@ -58,7 +63,14 @@ export async function searchProducts(config: IdxConfig, request: SearchRequest):
     const limit = request.limit ?? 10;
     const hits = request.allImages
       ? await store.search(config.collection, vector, { limit, category: request.category })
-      : await bestPerProduct(store, config.collection, vector, limit, request.category, info.points);
+      : await bestPerProduct(
+          store,
+          config.collection,
+          vector,
+          limit,
+          request.category,
+          info.points,
+        );
 
     return {
       query: { image: request.image, text: request.text, category: request.category },

@@ -44,7 +44,8 @@ export interface StatusReport {
 /** One job's state, from bee-queue while it is pending and from idx's record after. */
 export interface JobStatus {
   jobId: string;
-  state: 'waiting' | 'active' | 'delayed' | 'indexed' | 'skipped' | 'failed' | 'retrying' | 'unknown';
+  state:
+    'waiting' | 'active' | 'delayed' | 'indexed' | 'skipped' | 'failed' | 'retrying' | 'unknown';
   image?: string;
   attempts?: number;
   reason?: string;
@@ -53,7 +54,14 @@ export interface JobStatus {
 }
 
 const EMPTY_COUNTS = {
-  waiting: 0, active: 0, succeeded: 0, failed: 0, delayed: 0, indexed: 0, skipped: 0, retried: 0,
+  waiting: 0,
+  active: 0,
+  succeeded: 0,
+  failed: 0,
+  delayed: 0,
+  indexed: 0,
+  skipped: 0,
+  retried: 0,
 };
 
 /** Collects the status report. Never throws for an unreachable Redis or store: it reports them. */
@@ -64,7 +72,12 @@ export async function collectStatus(config: IdxConfig): Promise<StatusReport> {
     counts: { ...EMPTY_COUNTS },
     workers: [],
     throughput: { perMinute: 0, etaSeconds: null },
-    store: { backend: config.qdrantUrl ? 'qdrant' : 'sqlite', location: '', collection: config.collection, points: null },
+    store: {
+      backend: config.qdrantUrl ? 'qdrant' : 'sqlite',
+      location: '',
+      collection: config.collection,
+      points: null,
+    },
     failures: [],
   };
 
@@ -154,7 +167,13 @@ export async function collectJobStatus(config: IdxConfig, jobId: string): Promis
     if (data) {
       const wire = JSON.parse(data) as { data: JobWire; options: { retries?: number } };
       const state = inActive !== null ? 'active' : delayedScore !== null ? 'delayed' : 'waiting';
-      return { jobId, state, image: wire.data.image_path, attempts: record?.attempts, reason: record?.reason };
+      return {
+        jobId,
+        state,
+        image: wire.data.image_path,
+        attempts: record?.attempts,
+        reason: record?.reason,
+      };
     }
     if (record) {
       return { ...record, state: record.state as JobStatus['state'] };

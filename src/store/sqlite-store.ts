@@ -127,8 +127,7 @@ export class SqliteStore implements VectorStore {
     const row = this.run(
       () =>
         this.db.prepare('SELECT * FROM collections WHERE name = ?').get(name) as
-          | { name: string; dimension: number; distance: string; model: string }
-          | undefined,
+          { name: string; dimension: number; distance: string; model: string } | undefined,
     );
     if (!row) {
       return null;
@@ -194,14 +193,20 @@ export class SqliteStore implements VectorStore {
   async countPoints(collection: string): Promise<number> {
     const row = this.run(
       () =>
-        this.db.prepare('SELECT count(*) AS n FROM points WHERE collection = ?').get(collection) as {
+        this.db
+          .prepare('SELECT count(*) AS n FROM points WHERE collection = ?')
+          .get(collection) as {
           n: number;
         },
     );
     return row.n;
   }
 
-  async search(collection: string, vector: Float32Array, opts: SearchOptions): Promise<SearchHit[]> {
+  async search(
+    collection: string,
+    vector: Float32Array,
+    opts: SearchOptions,
+  ): Promise<SearchHit[]> {
     const filter = opts.category === undefined ? '' : 'AND category = ?';
     const params = opts.category === undefined ? [collection] : [collection, opts.category];
     const statement = this.db
@@ -279,7 +284,10 @@ function openDatabase(file: string): Database.Database {
   try {
     db = new Database(file, { timeout: 15_000 });
   } catch (err) {
-    throw new StoreError(`Cannot open the embedded store at ${file}: ${(err as Error).message}. Check that the folder is writable or pass another --data-dir.`, { cause: err });
+    throw new StoreError(
+      `Cannot open the embedded store at ${file}: ${(err as Error).message}. Check that the folder is writable or pass another --data-dir.`,
+      { cause: err },
+    );
   }
 
   // 16 KiB pages hold several 2 KiB vectors each; the default 4 KiB wastes about 45 %.
@@ -349,7 +357,10 @@ function toStoreError(err: unknown, location: string): Error {
 
   const code = (err as { code?: string }).code ?? '';
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new TransientError(`The embedded store at ${location} stayed locked by another process; will retry.`, { cause: err });
+    return new TransientError(
+      `The embedded store at ${location} stayed locked by another process; will retry.`,
+      { cause: err },
+    );
   }
 
   return new StoreError(`Embedded store error at ${location}: ${(err as Error).message}`, {

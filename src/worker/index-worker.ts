@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 
 import type { IdxConfig } from '../config/config.js';
 import { modelReference } from '../config/model-reference.js';
-import { errorMessage, isTransient } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { type ImageJob, type Logger, type Outcome, silentLogger } from '../core/types.js';
 import { CollectionGuard } from '../pipeline/collection-guard.js';
 import { EmbedderPool } from '../pipeline/embedder-pool.js';
@@ -192,7 +192,11 @@ export class IndexWorker {
     });
 
     bee.on('failed', (job, err) => {
-      const outcome: Outcome = { status: 'failed', reason: `gave up after retries: ${err.message}`, code: 'RETRIES_EXHAUSTED' };
+      const outcome: Outcome = {
+        status: 'failed',
+        reason: `gave up after retries: ${err.message}`,
+        code: 'RETRIES_EXHAUSTED',
+      };
       this.counts.failed++;
       this.logger.warn(`${this.workerId}: failed ${job.data.image_path}: ${outcome.reason}`);
       void this.records!.recordOutcome(job.id, job.data.image_path, outcome, {
@@ -202,8 +206,7 @@ export class IndexWorker {
     });
 
     bee.on('error', (err) => {
-      const hint = isTransient(err) ? '' : ' (will reconnect)';
-      this.logger.warn(`${this.workerId}: queue connection problem: ${errorMessage(err)}${hint}`);
+      this.logger.warn(`${this.workerId}: queue connection problem: ${errorMessage(err)}`);
     });
   }
 
@@ -246,9 +249,13 @@ export class IndexWorker {
   private async shutdown(reason: string): Promise<WorkerSummary> {
     this.state = 'stopping';
     this.timers.forEach(clearInterval);
-    this.logger.info(`${this.workerId}: stopping (${reason}); finishing ${this.inFlight} job(s) in hand`);
+    this.logger.info(
+      `${this.workerId}: stopping (${reason}); finishing ${this.inFlight} job(s) in hand`,
+    );
 
-    await this.queue?.close(60_000).catch((err) => this.logger.warn(`${this.workerId}: ${errorMessage(err)}`));
+    await this.queue
+      ?.close(60_000)
+      .catch((err) => this.logger.warn(`${this.workerId}: ${errorMessage(err)}`));
     await this.heartbeats?.remove(this.workerId).catch(() => {});
     await this.store?.close();
     await this.embedders?.close();

@@ -27,7 +27,10 @@ describe('parseCsv', () => {
 
 describe('readManifest', () => {
   it('resolves images against the manifest folder and keeps extra columns', async () => {
-    const file = write('m.csv', 'product_id,name,category,image,price\nSKU-1,Red Shoe,shoes,img/a.jpg,19.99\n');
+    const file = write(
+      'm.csv',
+      'product_id,name,category,image,price\nSKU-1,Red Shoe,shoes,img/a.jpg,19.99\n',
+    );
     const { entries, problems } = await readManifest(file);
 
     expect(problems).toEqual([]);
@@ -44,7 +47,10 @@ describe('readManifest', () => {
   });
 
   it('reports bad rows with their line and loads the rest', async () => {
-    const file = write('m.csv', 'product_id,name,category,image\n,No id,x,a.jpg\nSKU-2,Ok,x,b.jpg\nSKU-3,Short\n');
+    const file = write(
+      'm.csv',
+      'product_id,name,category,image\n,No id,x,a.jpg\nSKU-2,Ok,x,b.jpg\nSKU-3,Short\n',
+    );
     const { entries, problems } = await readManifest(file);
 
     expect(entries.map((entry) => entry.productId)).toEqual(['SKU-2']);
@@ -58,14 +64,21 @@ describe('readManifest', () => {
     const file = write('m.jsonl', '{"product_id":"P 1","image":"x.png","stock":3}\nnot json\n');
     const { entries, problems } = await readManifest(file);
 
-    expect(entries[0]).toMatchObject({ productId: 'P 1', name: 'P 1', category: '', extra: { stock: '3' } });
+    expect(entries[0]).toMatchObject({
+      productId: 'P 1',
+      name: 'P 1',
+      category: '',
+      extra: { stock: '3' },
+    });
     expect(problems[0].line).toBe(2);
     expect(problems[0].reason).toMatch(/invalid JSON/);
   });
 
   it('refuses a CSV without the required header', async () => {
     const file = write('m.csv', 'id,file\n1,a.jpg\n');
-    await expect(readManifest(file)).rejects.toThrow(/header row with at least product_id and image/);
+    await expect(readManifest(file)).rejects.toThrow(
+      /header row with at least product_id and image/,
+    );
   });
 
   it('reads the real products manifest: 297 rows, none rejected', async () => {

@@ -13,12 +13,20 @@ describe('pointIdFor', () => {
 
   it('is stable across releases (frozen value)', () => {
     // Changing the namespace or the name layout would orphan every stored point.
-    expect(pointIdFor('SKU-000001', 'bags/mb01-blue-0.jpg')).toBe('619fbcfa-2e8e-53e3-a1ff-cee443efe49d');
+    expect(pointIdFor('SKU-000001', 'bags/mb01-blue-0.jpg')).toBe(
+      '619fbcfa-2e8e-53e3-a1ff-cee443efe49d',
+    );
   });
 
   it('maps awkward product ids to distinct valid UUIDs', () => {
     const ids = [
-      'SKU 1', 'SKU "1"', "it's/1", 'café ürün 商品 👟', 'x'.repeat(600), '', 'a\u0000b',
+      'SKU 1',
+      'SKU "1"',
+      "it's/1",
+      'café ürün 商品 👟',
+      'x'.repeat(600),
+      '',
+      'a\u0000b',
     ].map((productId) => pointIdFor(productId, 'img.jpg'));
 
     ids.forEach((id) => expect(id).toMatch(UUID));

@@ -24,7 +24,9 @@ export function registerEnqueue(program: Command, context: CliContext): void {
 
   command.action(async (paths: string[], flags) => {
     if (paths.length === 0 && !flags.manifest) {
-      throw new ConfigError('Nothing to enqueue: give image paths, folders or globs, or --manifest <file>.');
+      throw new ConfigError(
+        'Nothing to enqueue: give image paths, folders or globs, or --manifest <file>.',
+      );
     }
 
     const { terminal } = context;

@@ -46,9 +46,19 @@ function describe(result: SearchResult): string {
     return `No results for ${query} in "${result.collection}".`;
   }
 
-  const table = new Table({ head: ['#', 'score', 'product', 'name', 'category', 'image'], style: tableStyle() });
+  const table = new Table({
+    head: ['#', 'score', 'product', 'name', 'category', 'image'],
+    style: tableStyle(),
+  });
   for (const hit of result.hits) {
-    table.push([hit.rank, hit.score.toFixed(4), hit.productId, hit.name, hit.category, hit.imagePath]);
+    table.push([
+      hit.rank,
+      hit.score.toFixed(4),
+      hit.productId,
+      hit.name,
+      hit.category,
+      hit.imagePath,
+    ]);
   }
   return `Results for ${query} in "${result.collection}" (model ${result.model}):\n${table.toString()}`;
 }

@@ -2,7 +2,12 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 
 import { resolveConfig } from '../../config/config.js';
-import { type JobStatus, type StatusReport, collectJobStatus, collectStatus } from '../../status/status.js';
+import {
+  type JobStatus,
+  type StatusReport,
+  collectJobStatus,
+  collectStatus,
+} from '../../status/status.js';
 import { type CliContext, ExitCode } from '../context.js';
 import { tableStyle } from '../terminal.js';
 import { addOutputOptions, addRedisOptions, addStoreOptions } from '../options.js';
@@ -29,7 +34,8 @@ export function registerStatus(program: Command, context: CliContext): void {
 
     const report = await collectStatus(config);
     terminal.out(flags.json ? JSON.stringify(report) : describe(report));
-    context.exitCode = report.redis.available && !report.store.error ? ExitCode.ok : ExitCode.partial;
+    context.exitCode =
+      report.redis.available && !report.store.error ? ExitCode.ok : ExitCode.partial;
   });
 }
 
@@ -43,17 +49,37 @@ function describe(report: StatusReport): string {
       : `Redis ${report.redis.url}: UNAVAILABLE (${report.redis.error}). Queue figures unknown.`,
   );
 
-  const table = new Table({ head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'], style: tableStyle() });
-  table.push([counts.waiting, counts.active, counts.delayed, counts.succeeded, counts.failed, counts.indexed, counts.skipped, counts.retried]);
+  const table = new Table({
+    head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'],
+    style: tableStyle(),
+  });
+  table.push([
+    counts.waiting,
+    counts.active,
+    counts.delayed,
+    counts.succeeded,
+    counts.failed,
+    counts.indexed,
+    counts.skipped,
+    counts.retried,
+  ]);
   lines.push(table.toString());
 
-  const eta = throughput.etaSeconds === null ? 'unknown (nothing finished in the last minute)' : `${throughput.etaSeconds} s`;
+  const eta =
+    throughput.etaSeconds === null
+      ? 'unknown (nothing finished in the last minute)'
+      : `${throughput.etaSeconds} s`;
   lines.push(`Throughput: ${throughput.perMinute} images/min over the last minute; ETA ${eta}.`);
 
   const live = report.workers.filter((worker) => worker.live);
-  lines.push(`Workers: ${live.length} live${report.workers.length > live.length ? `, ${report.workers.length - live.length} silent` : ''}.`);
+  lines.push(
+    `Workers: ${live.length} live${report.workers.length > live.length ? `, ${report.workers.length - live.length} silent` : ''}.`,
+  );
   if (report.workers.length > 0) {
-    const workers = new Table({ head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'], style: tableStyle() });
+    const workers = new Table({
+      head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'],
+      style: tableStyle(),
+    });
     for (const worker of report.workers) {
       workers.push([
         worker.id,
