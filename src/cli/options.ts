@@ -30,6 +30,7 @@ export function addStoreOptions(command: Command): Command {
     .addOption(
       new Option('--qdrant-api-key <key>', 'Qdrant API key (env QDRANT_API_KEY; never printed)'),
     )
+    .addOption(new Option('--qdrant-timeout <seconds>', 'per-request Qdrant timeout (default 10)'))
     .addOption(
       new Option(
         '--data-dir <dir>',

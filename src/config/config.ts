@@ -19,6 +19,8 @@ export interface IdxConfig {
   qdrantUrl?: string;
   /** Qdrant API key. Never printed. */
   qdrantApiKey?: string;
+  /** Per-request Qdrant timeout, ms. Flag `--qdrant-timeout` (seconds), default 10. */
+  qdrantTimeoutMs: number;
   /** Folder of the embedded store. Flag `--data-dir`, env `IDX_DATA_DIR`, default `./.idx`. */
   dataDir: string;
   /** Collection name. Default `products`. */
@@ -45,6 +47,7 @@ export interface ConfigFlags {
   queue?: string;
   qdrantUrl?: string;
   qdrantApiKey?: string;
+  qdrantTimeout?: string | number;
   dataDir?: string;
   collection?: string;
   model?: string;
@@ -88,6 +91,12 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     queue: name(pick(flags.queue, 'IDX_QUEUE') ?? 'idx', '--queue / IDX_QUEUE'),
     qdrantUrl,
     qdrantApiKey: pick(flags.qdrantApiKey, 'QDRANT_API_KEY'),
+    qdrantTimeoutMs:
+      1000 *
+      positive(
+        pick(flags.qdrantTimeout, 'IDX_QDRANT_TIMEOUT') ?? '10',
+        '--qdrant-timeout (seconds)',
+      ),
     dataDir: path.resolve(pick(flags.dataDir, 'IDX_DATA_DIR') ?? '.idx'),
     collection: name(pick(flags.collection, 'IDX_COLLECTION') ?? 'products', '--collection'),
     model: pick(flags.model, 'IDX_MODEL') ?? DEFAULT_MODEL,

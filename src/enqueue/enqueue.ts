@@ -18,6 +18,8 @@ export interface EnqueueOptions {
   config: IdxConfig;
   /** Index in this process when Redis is unavailable. Default true (`--no-fallback`). */
   fallback?: boolean;
+  /** Drop the collection first, so it is rebuilt with this model (`--recreate`). */
+  recreate?: boolean;
   logger?: Logger;
   /** Progress of each phase: inspecting files, saving jobs, or indexing (sync mode). */
   onProgress?: (phase: 'inspect' | 'queue' | 'index', done: number, total: number) => void;
@@ -78,6 +80,14 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
 
   const store = await openStore(config);
   try {
+    if (opts.recreate) {
+      const dropped = await store.describeCollection(config.collection);
+      await store.deleteCollection(config.collection);
+      logger.warn(
+        `Dropped collection "${config.collection}" (${dropped?.points ?? 0} points) as --recreate asked.`,
+      );
+    }
+
     if (redis) {
       await closeRedis(redis);
       await queueJobs(plan.jobs, store, config, summary, opts, logger);

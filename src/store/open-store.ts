@@ -9,7 +9,11 @@ import type { VectorStore } from './vector-store.js';
 export async function openStore(config: IdxConfig): Promise<VectorStore> {
   if (config.qdrantUrl) {
     const { QdrantStore } = await import('./qdrant-store.js');
-    return new QdrantStore({ url: config.qdrantUrl, apiKey: config.qdrantApiKey });
+    return new QdrantStore({
+      url: config.qdrantUrl,
+      apiKey: config.qdrantApiKey,
+      timeoutMs: config.qdrantTimeoutMs,
+    });
   }
   return new SqliteStore(config.dataDir);
 }

@@ -191,7 +191,9 @@ export class IndexWorker {
       void this.records!.recordRetry(job.id, err.message, this.attemptsOf(job)).catch(() => {});
     });
 
-    bee.on('failed', (job, err) => {
+    // bee-queue emits 'failed' for every failed attempt, retried or not; only
+    // 'failed:fatal' means the retries are used up.
+    const onFatal = (job: BeeQueue.Job<JobWire>, err: Error) => {
       const outcome: Outcome = {
         status: 'failed',
         reason: `gave up after retries: ${err.message}`,
@@ -203,7 +205,8 @@ export class IndexWorker {
         worker: this.workerId,
         attempts: this.attemptsOf(job),
       }).catch(() => {});
-    });
+    };
+    (bee as unknown as NodeJS.EventEmitter).on('failed:fatal', onFatal);
 
     bee.on('error', (err) => {
       this.logger.warn(`${this.workerId}: queue connection problem: ${errorMessage(err)}`);

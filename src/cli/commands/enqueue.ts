@@ -16,6 +16,7 @@ export function registerEnqueue(program: Command, context: CliContext): void {
     .argument('[paths...]', 'image files, folders (searched recursively) or glob patterns')
     .option('--manifest <file>', 'CSV or JSONL with product_id,name,category,image')
     .option('--no-fallback', 'fail instead of indexing here when Redis is unavailable')
+    .option('--recreate', 'drop the collection first and rebuild it (after a model change)')
     .option('--batch-size <n>', 'images per model call in the synchronous fallback (default 8)');
   addRedisOptions(command);
   addStoreOptions(command);
@@ -38,6 +39,7 @@ export function registerEnqueue(program: Command, context: CliContext): void {
         input: { paths, manifest: flags.manifest },
         config: resolveConfig(flags),
         fallback: flags.fallback,
+        recreate: flags.recreate,
         logger,
         onProgress: (phase, done, total) => progress.update(PHASES[phase], done, total),
       });
