@@ -8,6 +8,7 @@ import { indexSynchronously } from '../pipeline/sync-indexer.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import { openStore } from '../store/open-store.js';
+import { modelMismatch } from '../store/compatibility.js';
 import { pointIdFor } from '../store/point-id.js';
 import type { VectorStore } from '../store/vector-store.js';
 import { maskUrl } from '../util/mask.js';
@@ -146,9 +147,7 @@ async function dropUnchanged(
   try {
     const info = await store.describeCollection(config.collection);
     if (info?.model && jobs.length > 0 && info.model !== jobs[0].model) {
-      throw new ConfigError(
-        `Collection "${config.collection}" holds embeddings of model ${info.model}, not ${jobs[0].model}; one collection never mixes models. Use another --collection, or --recreate to rebuild it.`,
-      );
+      throw modelMismatch(config.collection, info.model, jobs[0].model);
     }
     digests = info ? await store.getDigests(config.collection, jobs.map(idOf)) : new Map();
   } catch (err) {

@@ -54,7 +54,8 @@ export async function searchProducts(
     const info = await store.describeCollection(config.collection);
     if (!info) {
       throw new ConfigError(
-        `Collection "${config.collection}" does not exist in ${store.location}: index some images first (idx enqueue), or pass --collection.`,
+        `Collection "${config.collection}" does not exist in ${store.location}: ` +
+          'index some images first (idx enqueue), or pass --collection.',
       );
     }
 

@@ -49,12 +49,11 @@ export function classifyQdrantError(err: unknown, location: string, timeoutMs: n
     return fromStatus(err, location);
   }
 
-  const cause = (err as { cause?: { code?: string } }).cause;
+  const cause = (err as { cause?: NetworkCause }).cause;
   if (err instanceof TypeError && cause) {
-    return new TransientError(
-      `Qdrant is unreachable at ${location} (${cause.code ?? 'network error'}).`,
-      { cause: err },
-    );
+    return new TransientError(`Qdrant is unreachable at ${location} (${networkCode(cause)}).`, {
+      cause: err,
+    });
   }
   return new StoreError(`Qdrant at ${location} failed: ${(err as Error).message}`, { cause: err });
 }
@@ -75,13 +74,15 @@ function fromStatus(err: ApiErrorLike, location: string): Error {
 
   if (err.status === 401) {
     return new ConfigError(
-      `Qdrant at ${location} rejected the API key (401: ${detail}). Set QDRANT_API_KEY or --qdrant-api-key to a valid key.`,
+      `Qdrant at ${location} rejected the API key (401: ${detail}). ` +
+        'Set QDRANT_API_KEY or --qdrant-api-key to a valid key.',
       { cause: err },
     );
   }
   if (err.status === 403) {
     return new ConfigError(
-      `Qdrant at ${location} refused a write (403: ${detail}): the API key is read-only. Use a key with write access.`,
+      `Qdrant at ${location} refused a write (403: ${detail}): the API key is read-only. ` +
+        'Use a key with write access.',
       { cause: err },
     );
   }

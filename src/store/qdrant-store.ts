@@ -1,10 +1,11 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 
-import { ConfigError, StoreError, isTransient } from '../core/errors.js';
+import { StoreError, isTransient } from '../core/errors.js';
 import type { PointPayload, SearchHit, StoredPoint } from '../core/types.js';
 import { sleep } from '../util/concurrency.js';
 import { maskUrl } from '../util/mask.js';
 import { classifyQdrantError } from './qdrant-errors.js';
+import { checkCompatible } from './compatibility.js';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -269,19 +270,6 @@ export class QdrantStore implements VectorStore {
         await sleep(Math.max(backoff, (err as { retryAfterMs?: number }).retryAfterMs ?? 0));
       }
     }
-  }
-}
-
-function checkCompatible(existing: CollectionInfo, spec: CollectionSpec): void {
-  if (existing.dimension !== spec.dimension || existing.distance !== 'Cosine') {
-    throw new ConfigError(
-      `Qdrant collection "${spec.name}" holds ${existing.dimension}-dimensional ${existing.distance} vectors, but model ${spec.model} makes ${spec.dimension}-dimensional Cosine vectors. Use another --collection, or --recreate to drop and rebuild "${spec.name}".`,
-    );
-  }
-  if (existing.model && existing.model !== spec.model) {
-    throw new ConfigError(
-      `Qdrant collection "${spec.name}" holds embeddings of model ${existing.model}, not ${spec.model}; one collection never mixes models. Use another --collection, or --recreate.`,
-    );
   }
 }
 

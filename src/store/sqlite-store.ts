@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { ConfigError, StoreError, TransientError } from '../core/errors.js';
 import type { PointPayload, SearchHit, StoredPoint } from '../core/types.js';
 import { topHits } from './top-hits.js';
+import { checkCompatible } from './compatibility.js';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -155,7 +156,8 @@ export class SqliteStore implements VectorStore {
     const rows = points.map((point) => {
       if (point.vector.length !== info.dimension) {
         throw new StoreError(
-          `Vector of length ${point.vector.length} does not fit collection "${collection}" (dimension ${info.dimension}).`,
+          `Vector of length ${point.vector.length} does not fit collection "${collection}" ` +
+            `(dimension ${info.dimension}).`,
         );
       }
       return toRow(collection, point);
@@ -285,7 +287,8 @@ function openDatabase(file: string): Database.Database {
     db = new Database(file, { timeout: 15_000 });
   } catch (err) {
     throw new StoreError(
-      `Cannot open the embedded store at ${file}: ${(err as Error).message}. Check that the folder is writable or pass another --data-dir.`,
+      `Cannot open the embedded store at ${file}: ${(err as Error).message}. ` +
+        'Check that the folder is writable or pass another --data-dir.',
       { cause: err },
     );
   }
@@ -297,20 +300,6 @@ function openDatabase(file: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   return db;
-}
-
-function checkCompatible(existing: CollectionInfo, spec: CollectionSpec): void {
-  if (existing.dimension !== spec.dimension || existing.distance !== 'Cosine') {
-    throw new ConfigError(
-      `Collection "${spec.name}" holds ${existing.dimension}-dimensional ${existing.distance} vectors, but model ${spec.model} makes ${spec.dimension}-dimensional Cosine vectors. Use another --collection, or --recreate to drop and rebuild "${spec.name}".`,
-    );
-  }
-
-  if (existing.model && existing.model !== spec.model) {
-    throw new ConfigError(
-      `Collection "${spec.name}" holds embeddings of model ${existing.model}, not ${spec.model}; one collection never mixes models. Use another --collection, or --recreate to rebuild "${spec.name}" with ${spec.model}.`,
-    );
-  }
 }
 
 function toRow(collection: string, point: StoredPoint): Record<string, unknown> {

@@ -80,7 +80,7 @@ export class IndexWorker {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  /** Connects, loads the model and starts taking jobs. Throws if Redis or the model is unavailable. */
+  /** Connects, loads the model and takes jobs. Throws if Redis or the model is unavailable. */
   async start(): Promise<void> {
     const { config } = this;
     this.redis = await connectRedis(config.redisUrl, config.redisTimeoutMs);
@@ -140,8 +140,10 @@ export class IndexWorker {
       this.every(500, () => this.stopWhenIdle());
     }
 
+    const where = `queue "${config.queue}" at ${maskUrl(config.redisUrl)}`;
+    const how = `batch ${config.batchSize}, ${config.concurrency} in flight, ${threads} ONNX thread(s)`;
     this.logger.info(
-      `${this.workerId}: taking jobs from queue "${config.queue}" at ${maskUrl(config.redisUrl)} (batch ${config.batchSize}, ${config.concurrency} in flight, ${threads} ONNX thread(s), store ${this.store!.location})`,
+      `${this.workerId}: taking jobs from ${where} (${how}, store ${this.store!.location})`,
     );
   }
 

@@ -53,11 +53,14 @@ export function registerEnqueue(program: Command, context: CliContext): void {
 }
 
 function describe(summary: EnqueueSummary): string {
+  const { queued, indexed, skipped, failed, total, seconds } = summary;
+  const into = `collection "${summary.collection}"`;
   const lines = [
     summary.mode === 'queued'
-      ? `Queued ${summary.queued} of ${summary.total} images on ${summary.redis} for collection "${summary.collection}" in ${summary.seconds} s.`
-      : `Indexed ${summary.indexed} of ${summary.total} images synchronously into "${summary.collection}" in ${summary.seconds} s.`,
-    `  queued ${summary.queued}, indexed ${summary.indexed}, skipped ${summary.skipped} (unchanged or duplicate), failed ${summary.failed}`,
+      ? `Queued ${queued} of ${total} images on ${summary.redis} for ${into} in ${seconds} s.`
+      : `Indexed ${indexed} of ${total} images synchronously into ${into} in ${seconds} s.`,
+    `  queued ${queued}, indexed ${indexed}, skipped ${skipped} (unchanged or duplicate), ` +
+      `failed ${failed}`,
   ];
 
   if (summary.failures.length > 0) {

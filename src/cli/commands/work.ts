@@ -56,5 +56,9 @@ export function registerWork(program: Command, context: CliContext): void {
 }
 
 function describe(summary: WorkerSummary): string {
-  return `${summary.workerId} stopped (${summary.stopReason}) after ${summary.seconds} s: indexed ${summary.indexed}, skipped ${summary.skipped}, failed ${summary.failed}, retried ${summary.retried}.`;
+  const { indexed, skipped, failed, retried } = summary;
+  return (
+    `${summary.workerId} stopped (${summary.stopReason}) after ${summary.seconds} s: ` +
+    `indexed ${indexed}, skipped ${skipped}, failed ${failed}, retried ${retried}.`
+  );
 }
