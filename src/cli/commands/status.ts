@@ -104,7 +104,7 @@ function describe(report: StatusReport): string {
   if (report.failures.length > 0) {
     lines.push('Last failures:');
     for (const failure of report.failures) {
-      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason}`);
+      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason} (job ${failure.jobId})`);
     }
   }
   return lines.join('\n');
