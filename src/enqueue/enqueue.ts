@@ -183,6 +183,9 @@ async function indexHere(
   });
 
   try {
+    // A model that cannot load would fail every image with the same reason; say it once.
+    await embedders.get(modelReference(config.model), config.dtype);
+
     const { outcomes } = await indexSynchronously(
       jobs,
       { embedders, store, collections: new CollectionGuard(store) },
