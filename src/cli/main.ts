@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { IdxError, errorMessage } from '../core/errors.js';
 import { redact } from '../util/mask.js';
+import { registerDiagnose } from './commands/diagnose.js';
 import { registerEnqueue } from './commands/enqueue.js';
 import { registerSearch } from './commands/search.js';
 import { registerStatus } from './commands/status.js';
@@ -25,6 +26,7 @@ export function buildProgram(context: CliContext): Command {
   registerWork(program, context);
   registerStatus(program, context);
   registerSearch(program, context);
+  registerDiagnose(program, context);
   return program;
 }
 

@@ -37,7 +37,8 @@ export class Progress {
   private spinner?: Ora;
 
   constructor(terminal: Terminal, enabled: boolean) {
-    if (enabled && terminal.isTty) {
+    // ora redraws forever on a terminal that reports zero columns (seen under `script`).
+    if (enabled && terminal.isTty && (process.stderr.columns ?? 0) > 0) {
       this.spinner = ora({ stream: process.stderr }).start();
     }
   }
