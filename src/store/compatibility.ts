@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import type { CollectionInfo, CollectionSpec } from './vector-store.js';
+import type { CollectionInfo, CollectionSpec, VectorStore } from './vector-store.js';
 
 /**
  * Refuses an existing collection that the spec's model cannot write to: another dimension,
@@ -29,4 +29,29 @@ export function modelMismatch(collection: string, stored: string, wanted: string
 
 function wayOut(collection: string): string {
   return `Use another --collection, or --recreate to drop and rebuild "${collection}".`;
+}
+
+/**
+ * The steps every store's `ensureCollection` shares: drop it when asked, accept a
+ * compatible one, otherwise `create` it and check again, because another process may
+ * have created it first with other settings.
+ */
+export async function ensureCollectionWith(
+  store: Pick<VectorStore, 'deleteCollection' | 'describeCollection'>,
+  spec: CollectionSpec,
+  opts: { recreate?: boolean },
+  create: () => Promise<void>,
+): Promise<void> {
+  if (opts.recreate) {
+    await store.deleteCollection(spec.name);
+  }
+
+  const existing = await store.describeCollection(spec.name);
+  if (existing) {
+    checkCompatible(existing, spec);
+    return;
+  }
+
+  await create();
+  checkCompatible((await store.describeCollection(spec.name))!, spec);
 }

@@ -5,7 +5,7 @@ import type { PointPayload, SearchHit, StoredPoint } from '../core/types.js';
 import { sleep } from '../util/concurrency.js';
 import { maskUrl } from '../util/mask.js';
 import { classifyQdrantError } from './qdrant-errors.js';
-import { checkCompatible } from './compatibility.js';
+import { ensureCollectionWith } from './compatibility.js';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -76,33 +76,23 @@ export class QdrantStore implements VectorStore {
   }
 
   async ensureCollection(spec: CollectionSpec, opts: { recreate?: boolean } = {}): Promise<void> {
-    if (opts.recreate) {
-      await this.deleteCollection(spec.name);
-    }
-
-    const existing = await this.describeCollection(spec.name);
-    if (existing) {
-      checkCompatible(existing, spec);
-      return;
-    }
-
-    try {
-      await this.call(() =>
-        this.client.api().createCollection({
-          collection_name: spec.name,
-          vectors: { size: spec.dimension, distance: 'Cosine' },
-          metadata: { idx_model: spec.model },
-        }),
-      );
-    } catch (err) {
-      // Another worker created it between our check and our create: check theirs.
-      if (!/already exists/.test((err as Error).message)) {
-        throw err;
+    await ensureCollectionWith(this, spec, opts, async () => {
+      try {
+        await this.call(() =>
+          this.client.api().createCollection({
+            collection_name: spec.name,
+            vectors: { size: spec.dimension, distance: 'Cosine' },
+            metadata: { idx_model: spec.model },
+          }),
+        );
+      } catch (err) {
+        // Another worker created it between our check and our create: check theirs.
+        if (!/already exists/.test((err as Error).message)) {
+          throw err;
+        }
       }
-    }
-
-    await this.createPayloadIndexes(spec.name);
-    checkCompatible((await this.describeCollection(spec.name))!, spec);
+      await this.createPayloadIndexes(spec.name);
+    });
   }
 
   async describeCollection(name: string): Promise<CollectionInfo | null> {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { ConfigError, StoreError, TransientError } from '../core/errors.js';
 import type { PointPayload, SearchHit, StoredPoint } from '../core/types.js';
 import { topHits } from './top-hits.js';
-import { checkCompatible } from './compatibility.js';
+import { ensureCollectionWith } from './compatibility.js';
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -100,28 +100,16 @@ export class SqliteStore implements VectorStore {
   }
 
   async ensureCollection(spec: CollectionSpec, opts: { recreate?: boolean } = {}): Promise<void> {
-    if (opts.recreate) {
-      await this.deleteCollection(spec.name);
-    }
-
-    const existing = await this.describeCollection(spec.name);
-    if (existing) {
-      checkCompatible(existing, spec);
-      return;
-    }
-
-    this.run(() =>
-      this.db
-        .prepare(
-          `INSERT OR IGNORE INTO collections (name, dimension, distance, model, created_at)
-           VALUES (?, ?, 'Cosine', ?, ?)`,
-        )
-        .run(spec.name, spec.dimension, spec.model, new Date().toISOString()),
-    );
-
-    // Another process may have created it first with other settings.
-    const created = await this.describeCollection(spec.name);
-    checkCompatible(created!, spec);
+    await ensureCollectionWith(this, spec, opts, async () => {
+      this.run(() =>
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO collections (name, dimension, distance, model, created_at)
+             VALUES (?, ?, 'Cosine', ?, ?)`,
+          )
+          .run(spec.name, spec.dimension, spec.model, new Date().toISOString()),
+      );
+    });
   }
 
   async describeCollection(name: string): Promise<CollectionInfo | null> {
