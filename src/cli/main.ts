@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { IdxError, errorMessage } from '../core/errors.js';
 import { redact } from '../util/mask.js';
+import { registerBench } from './commands/bench.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerEnqueue } from './commands/enqueue.js';
 import { registerSearch } from './commands/search.js';
@@ -27,6 +28,7 @@ export function buildProgram(context: CliContext): Command {
   registerStatus(program, context);
   registerSearch(program, context);
   registerDiagnose(program, context);
+  registerBench(program, context);
   return program;
 }
 
