@@ -13,6 +13,8 @@ export const ExitCode = {
   partial: 1,
   /** Bad arguments or configuration. */
   usage: 2,
+  /** Redis unavailable (and no fallback), or lost for good by a worker. */
+  redisUnavailable: 3,
   /** Interrupted by a signal before finishing. */
   interrupted: 130,
 } as const;

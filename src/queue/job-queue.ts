@@ -170,12 +170,21 @@ export class JobQueue {
   }
 }
 
-// bee-queue speaks node_redis v3. Give up the first connection quickly (the caller has
-// already proved Redis reachable) and afterwards reconnect forever with a capped delay.
+/**
+ * How long a worker keeps reconnecting to a Redis that went away before it gives up and
+ * exits (non-zero), 15 minutes. Its jobs in hand return to the queue through stall
+ * detection once Redis and another worker are back.
+ */
+export const REDIS_RECONNECT_LIMIT_MS = 15 * 60_000;
+
+// bee-queue speaks node_redis v3, whose connect_timeout is not a connect timeout: it is
+// the total time allowed for reconnecting after the connection is lost, after which the
+// client is closed for good ("connection in broken state"). The caller has already proved
+// Redis reachable, so allow long outages and reconnect with a capped delay.
 function redisSettings(url: string) {
   return {
     url,
-    connect_timeout: 5000,
+    connect_timeout: REDIS_RECONNECT_LIMIT_MS,
     retry_strategy: (options: { attempt: number }) => Math.min(options.attempt * 250, 2000),
   };
 }

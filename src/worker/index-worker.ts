@@ -12,7 +12,7 @@ import { EmbedderPool } from '../pipeline/embedder-pool.js';
 import { type PipelineDeps, groupJobs, indexBatch } from '../pipeline/index-batch.js';
 import { Heartbeats, HEARTBEAT_INTERVAL_MS } from '../queue/heartbeats.js';
 import { type JobWire, fromWire } from '../queue/job-data.js';
-import { JobQueue } from '../queue/job-queue.js';
+import { JobQueue, REDIS_RECONNECT_LIMIT_MS } from '../queue/job-queue.js';
 import { JobRecords } from '../queue/job-records.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import { openStore } from '../store/open-store.js';
@@ -41,6 +41,8 @@ export interface WorkerSummary {
   retried: number;
   seconds: number;
   stopReason: string;
+  /** Set when the worker stopped because it could not go on (Redis gone for good). */
+  fatal?: string;
 }
 
 type Queued = { jobId: string; job: ImageJob };
@@ -68,6 +70,9 @@ export class IndexWorker {
   private heartbeats?: Heartbeats;
   private records?: JobRecords;
   private stopping?: Promise<WorkerSummary>;
+  private fatal?: string;
+  private queueErrors = 0;
+  private lastQueueErrorLog = 0;
   private resolveDone!: (summary: WorkerSummary) => void;
 
   /** Resolves when the worker has stopped, for whatever reason. */
@@ -210,9 +215,32 @@ export class IndexWorker {
     };
     (bee as unknown as NodeJS.EventEmitter).on('failed:fatal', onFatal);
 
-    bee.on('error', (err) => {
-      this.logger.warn(`${this.workerId}: queue connection problem: ${errorMessage(err)}`);
-    });
+    bee.on('error', (err) => this.onQueueError(err));
+  }
+
+  // During a Redis outage bee-queue reports every failed call; say it once, then at most
+  // every 10 s. A client that has given up reconnecting will not recover: stop the worker.
+  private onQueueError(err: Error): void {
+    if (
+      /broken state/.test(err.message) ||
+      (err as { code?: string }).code === 'CONNECTION_BROKEN'
+    ) {
+      this.fatal = `Redis was unreachable for more than ${REDIS_RECONNECT_LIMIT_MS / 60_000} minutes`;
+      void this.stop(this.fatal);
+      return;
+    }
+
+    this.queueErrors++;
+    const now = Date.now();
+    if (now - this.lastQueueErrorLog >= 10_000) {
+      const repeats =
+        this.queueErrors > 1 ? ` (${this.queueErrors} errors since the last report)` : '';
+      this.logger.warn(
+        `${this.workerId}: queue connection problem: ${errorMessage(err)}${repeats}`,
+      );
+      this.lastQueueErrorLog = now;
+      this.queueErrors = 0;
+    }
   }
 
   private attemptsOf(job: BeeQueue.Job<JobWire>): number {
@@ -273,6 +301,7 @@ export class IndexWorker {
       ...this.counts,
       seconds: Math.round((Date.now() - this.startedAt.getTime()) / 100) / 10,
       stopReason: reason,
+      fatal: this.fatal,
     };
     this.resolveDone(summary);
     return summary;

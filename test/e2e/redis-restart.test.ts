@@ -67,7 +67,8 @@ it('a worker survives a Redis restart mid-run and finishes every job', async () 
   probe.disconnect();
 
   await redis.stop();
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Longer than node_redis's default reconnect budget once was (5 s), which broke workers.
+  await new Promise((resolve) => setTimeout(resolve, 7000));
   await redis.start();
 
   const result = await worker.result;

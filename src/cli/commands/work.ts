@@ -51,7 +51,7 @@ export function registerWork(program: Command, context: CliContext): void {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal.out(flags.json ? JSON.stringify(summary) : describe(summary));
-    context.exitCode = ExitCode.ok;
+    context.exitCode = summary.fatal ? ExitCode.redisUnavailable : ExitCode.ok;
   });
 }
 
