@@ -61,15 +61,48 @@ export async function scanPaths(
 }
 
 async function walkFolder(root: string): Promise<Candidate[]> {
+  // Not onlyFiles: that would drop a dangling symlink silently, and a file named like an
+  // image must be reported. Depth is bounded because a symlink may point back up.
   const entries = await fg('**/*', {
     cwd: root,
     dot: true,
-    onlyFiles: true,
+    onlyFiles: false,
+    markDirectories: true,
     followSymbolicLinks: true,
+    deep: 32,
     ignore: ['**/.*/**'],
   });
 
-  return entries.sort().map((relative) => candidate(path.join(root, relative), relative, false));
+  const files = entries.filter((entry) => !entry.endsWith('/')).sort(byDepthThenName);
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+
+  // A symlink loop (a/loop -> ..) reaches the same file under ever longer paths; keep
+  // each real file once, under its shortest path.
+  for (const relative of files) {
+    const absolute = path.join(root, relative);
+    const real = await realPath(absolute);
+    if (!seen.has(real)) {
+      seen.add(real);
+      candidates.push(candidate(absolute, relative, false));
+    }
+  }
+
+  return candidates.sort((a, b) => a.imageKey.localeCompare(b.imageKey));
+}
+
+// A dangling link has no real path of its own; its folder's real path still tells loops apart.
+async function realPath(file: string): Promise<string> {
+  try {
+    return await fs.realpath(file);
+  } catch {
+    const folder = await fs.realpath(path.dirname(file)).catch(() => path.dirname(file));
+    return path.join(folder, path.basename(file));
+  }
+}
+
+function byDepthThenName(a: string, b: string): number {
+  return a.split('/').length - b.split('/').length || a.localeCompare(b);
 }
 
 async function expandGlob(pattern: string, cwd: string): Promise<Candidate[]> {
@@ -86,7 +119,8 @@ function staticBase(pattern: string): string {
   const parts = pattern.split('/');
   const fixed: string[] = [];
   for (const part of parts) {
-    if (fg.isDynamicPattern(part)) {
+    // An absolute pattern starts with an empty part, which fast-glob refuses to inspect.
+    if (part !== '' && fg.isDynamicPattern(part)) {
       break;
     }
     fixed.push(part);
