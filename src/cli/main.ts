@@ -51,11 +51,17 @@ export async function main(argv: string[], terminal: Terminal = processTerminal)
     }
 
     const message = redact(errorMessage(err), [process.env.QDRANT_API_KEY, apiKeyFlag(argv)]);
+    const exitCode = err instanceof IdxError ? err.exitCode : ExitCode.partial;
     terminal.err(`error: ${message}`);
+    if (argv.includes('--json')) {
+      // Scripts read stdout: give them the failure in the shape they parse.
+      const code = err instanceof IdxError ? err.code : 'UNEXPECTED';
+      terminal.out(JSON.stringify({ error: { code, message, exitCode } }));
+    }
     if (!(err instanceof IdxError) && process.env.IDX_DEBUG) {
       terminal.err(String((err as Error).stack));
     }
-    return err instanceof IdxError ? err.exitCode : ExitCode.partial;
+    return exitCode;
   }
 }
 

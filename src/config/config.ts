@@ -101,7 +101,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     collection: name(pick(flags.collection, 'IDX_COLLECTION') ?? 'products', '--collection'),
     model: pick(flags.model, 'IDX_MODEL') ?? DEFAULT_MODEL,
     dtype,
-    threads: threads === undefined ? undefined : integer(threads, '--threads / IDX_THREADS'),
+    threads: threads === undefined ? undefined : integer(threads, '--threads / IDX_THREADS', 256),
     allowDownload: flags.allowDownload ?? isTrue(env.IDX_ALLOW_DOWNLOAD),
     modelCacheDir: path.resolve(
       env.IDX_MODEL_CACHE ?? path.join(os.homedir(), '.cache', 'idx', 'models'),
@@ -131,7 +131,7 @@ function checkUrl(url: string, protocols: string[], setting: string): void {
 
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(
-      `${setting} must start with ${protocols.join(' or ')}//, not ${parsed.protocol}//.`,
+      `${setting} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, not ${parsed.protocol}//.`,
     );
   }
 }

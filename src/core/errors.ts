@@ -37,9 +37,13 @@ export class TransientError extends IdxError {
 
   constructor(
     message: string,
-    opts: { cause?: unknown; retryAfterMs?: number; code?: string } = {},
+    opts: { cause?: unknown; retryAfterMs?: number; code?: string; exitCode?: number } = {},
   ) {
-    super(message, { code: opts.code ?? 'TRANSIENT', exitCode: 1, cause: opts.cause });
+    super(message, {
+      code: opts.code ?? 'TRANSIENT',
+      exitCode: opts.exitCode ?? 1,
+      cause: opts.cause,
+    });
     this.retryAfterMs = opts.retryAfterMs;
   }
 }

@@ -1,6 +1,12 @@
 import type { IdxConfig } from '../config/config.js';
-import { modelReference } from '../config/model-reference.js';
-import { ConfigError, RedisUnavailableError, errorMessage } from '../core/errors.js';
+import { declaredDimension, modelReference } from '../config/model-reference.js';
+import {
+  ConfigError,
+  RedisUnavailableError,
+  StoreError,
+  errorMessage,
+  isTransient,
+} from '../core/errors.js';
 import { type ImageJob, type Logger, silentLogger } from '../core/types.js';
 import { CollectionGuard } from '../pipeline/collection-guard.js';
 import { EmbedderPool } from '../pipeline/embedder-pool.js';
@@ -8,7 +14,7 @@ import { indexSynchronously } from '../pipeline/sync-indexer.js';
 import { JobQueue } from '../queue/job-queue.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import { openStore } from '../store/open-store.js';
-import { modelMismatch } from '../store/compatibility.js';
+import { checkCompatible, modelMismatch } from '../store/compatibility.js';
 import { pointIdFor } from '../store/point-id.js';
 import type { VectorStore } from '../store/vector-store.js';
 import { maskUrl } from '../util/mask.js';
@@ -146,8 +152,12 @@ async function dropUnchanged(
   let digests;
   try {
     const info = await store.describeCollection(config.collection);
-    if (info?.model && jobs.length > 0 && info.model !== jobs[0].model) {
-      throw modelMismatch(config.collection, info.model, jobs[0].model);
+    const model = modelReference(config.model);
+    const dimension = declaredDimension(model);
+    if (info && dimension !== undefined) {
+      checkCompatible(info, { name: config.collection, model, dimension });
+    } else if (info?.model && info.model !== model) {
+      throw modelMismatch(config.collection, info.model, model);
     }
     digests = info ? await store.getDigests(config.collection, jobs.map(idOf)) : new Map();
   } catch (err) {
@@ -183,12 +193,20 @@ async function indexHere(
   });
 
   try {
-    // A model that cannot load would fail every image with the same reason; say it once.
-    await embedders.get(modelReference(config.model), config.dtype);
+    // A model that cannot load, an unreachable store or a collection built for another
+    // model would fail every image with the same reason; say it once, before any work.
+    const model = modelReference(config.model);
+    const embedder = await embedders.get(model, config.dtype);
+    const collections = new CollectionGuard(store);
+    await collections
+      .ensure({ name: config.collection, model, dimension: embedder.info.dimension })
+      .catch((err: unknown) => {
+        throw isTransient(err) ? new StoreError(errorMessage(err), { cause: err }) : err;
+      });
 
     const { outcomes } = await indexSynchronously(
       jobs,
-      { embedders, store, collections: new CollectionGuard(store) },
+      { embedders, store, collections },
       {
         batchSize: config.batchSize,
         onProgress: (done, total) => opts.onProgress?.('index', done, total),

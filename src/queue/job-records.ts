@@ -120,11 +120,30 @@ export class JobRecords {
     return raw.map((line) => JSON.parse(line) as FailureRecord);
   }
 
-  /** Jobs finished per second over the last `windowMs`. */
+  /**
+   * Jobs finished per second over the last `windowMs`, or over the time since the first of
+   * them when the run is younger than that, so a fresh run's rate is not understated.
+   */
   async recentRate(windowMs = 60_000): Promise<{ perSecond: number; finished: number }> {
     const now = Date.now();
-    const finished = await this.redis.zcount(this.keys.completions, now - windowMs, now);
-    return { perSecond: finished / (windowMs / 1000), finished };
+    const [finished, oldest] = await Promise.all([
+      this.redis.zcount(this.keys.completions, now - windowMs, now),
+      this.redis.zrangebyscore(
+        this.keys.completions,
+        now - windowMs,
+        now,
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        1,
+      ),
+    ]);
+    if (finished < 2) {
+      return { perSecond: 0, finished };
+    }
+
+    const spanMs = Math.max(1000, now - Number(oldest[1]));
+    return { perSecond: finished / (Math.min(windowMs, spanMs) / 1000), finished };
   }
 
   async outcome(jobId: string): Promise<JobOutcomeRecord | null> {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { RedisUnavailableError } from '../core/errors.js';
+import { ConfigError, RedisUnavailableError } from '../core/errors.js';
 import { maskUrl } from '../util/mask.js';
 import { withTimeout } from '../util/concurrency.js';
 
@@ -40,6 +40,13 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
     return redis;
   } catch (err) {
     redis.disconnect();
+    const reason = describeConnectError(cause ?? err);
+    if (reason.startsWith('authentication failed')) {
+      // Falling back to synchronous indexing would hide a wrong password; refuse instead.
+      throw new ConfigError(`Redis at ${maskUrl(url)} refused the password: ${reason}.`, {
+        cause: cause ?? err,
+      });
+    }
     throw new RedisUnavailableError(
       `Redis is unavailable at ${maskUrl(url)}: ${describeConnectError(cause ?? err)}.`,
       { cause: cause ?? err },

@@ -1,5 +1,5 @@
 import type { IdxConfig } from '../config/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import type { SearchHit } from '../core/types.js';
 import { loadEmbedder } from '../embed/load-embedder.js';
 import { readImageFile } from '../images/file-facts.js';
@@ -45,11 +45,14 @@ export async function searchProducts(
   config: IdxConfig,
   request: SearchRequest,
 ): Promise<SearchResult> {
-  if (Boolean(request.image) === Boolean(request.text)) {
+  if ((request.image === undefined) === (request.text === undefined)) {
     throw new ConfigError('Give exactly one of --image <file> or --text "<query>".');
   }
+  if (request.text !== undefined && request.text.trim() === '') {
+    throw new ConfigError('--text is empty: describe what to look for, e.g. --text "red shoes".');
+  }
 
-  const store = await openStore(config);
+  const store = await openStore(config, { mustExist: true });
   try {
     const info = await store.describeCollection(config.collection);
     if (!info) {
@@ -97,7 +100,9 @@ async function embedQuery(request: SearchRequest, config: IdxConfig): Promise<Fl
     if (request.text !== undefined) {
       return (await embedder.embedTexts([request.text]))[0];
     }
-    const bytes = await readImageFile(request.image!);
+    const bytes = await readImageFile(request.image!).catch((err: unknown) => {
+      throw new ConfigError(`Cannot read --image ${request.image}: ${errorMessage(err)}.`);
+    });
     const { pixels } = await preprocessImage(bytes, embedder.preprocess);
     return (await embedder.embedImages([pixels]))[0];
   } finally {

@@ -36,6 +36,8 @@ export interface StatusReport {
     location: string;
     collection: string;
     points: number | null;
+    /** False when there is no embedded store at the location yet. */
+    exists?: boolean;
     error?: string;
   };
   failures: FailureRecord[];
@@ -135,6 +137,7 @@ async function fillStoreFigures(config: IdxConfig, report: StatusReport) {
   if (!config.qdrantUrl && !fs.existsSync(path.join(config.dataDir, SQLITE_FILE))) {
     report.store.location = path.join(config.dataDir, SQLITE_FILE);
     report.store.points = 0;
+    report.store.exists = false;
     return;
   }
 

@@ -5,6 +5,9 @@ import {
 
 import { ConfigError, PermanentError, StoreError, TransientError } from '../core/errors.js';
 
+/** The CLI's exit code for a store that failed or cannot be reached. */
+const STORE_EXIT = 4;
+
 /** The fields of the client's ApiError (not exported by the client, so duck-typed). */
 interface ApiErrorLike {
   status: number;
@@ -31,7 +34,7 @@ export function classifyQdrantError(err: unknown, location: string, timeoutMs: n
   if (err instanceof QdrantClientTimeoutError) {
     return new TransientError(
       `Qdrant at ${location} did not answer within ${timeoutMs / 1000} s.`,
-      { cause: err },
+      { cause: err, code: 'QDRANT_TIMEOUT', exitCode: STORE_EXIT },
     );
   }
 
@@ -41,6 +44,7 @@ export function classifyQdrantError(err: unknown, location: string, timeoutMs: n
     const seconds = Number(err.retry_after);
     return new TransientError(`Qdrant at ${location} is rate-limiting requests (429).`, {
       cause: err,
+      exitCode: STORE_EXIT,
       retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined,
     });
   }
@@ -53,6 +57,7 @@ export function classifyQdrantError(err: unknown, location: string, timeoutMs: n
   if (err instanceof TypeError && cause) {
     return new TransientError(`Qdrant is unreachable at ${location} (${networkCode(cause)}).`, {
       cause: err,
+      exitCode: STORE_EXIT,
     });
   }
   return new StoreError(`Qdrant at ${location} failed: ${(err as Error).message}`, { cause: err });
@@ -90,6 +95,7 @@ function fromStatus(err: ApiErrorLike, location: string): Error {
     const retryAfter = Number(err.headers?.get('retry-after'));
     return new TransientError(`Qdrant at ${location} answered ${err.status}: ${detail}`, {
       cause: err,
+      exitCode: STORE_EXIT,
       retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : undefined,
     });
   }

@@ -253,7 +253,10 @@ export class QdrantStore implements VectorStore {
         return await request();
       } catch (raw) {
         const err = classifyQdrantError(raw, this.location, this.timeoutMs);
-        if (!isTransient(err) || attempt >= this.attempts) {
+        // A silent server is not retried here: each attempt would cost the full timeout.
+        // The job-level retry gives it another chance later.
+        const silent = (err as { code?: string }).code === 'QDRANT_TIMEOUT';
+        if (!isTransient(err) || silent || attempt >= this.attempts) {
           throw err;
         }
         const backoff = 250 * 2 ** (attempt - 1);

@@ -47,9 +47,15 @@ describe('resolveConfig', () => {
       /--batch-size \/ IDX_BATCH_SIZE must be a whole number from 1 to 256, not "0"/,
     ],
     [{ dtype: 'fp16' }, /--dtype must be fp32 or q8, not "fp16"/],
-    [{ redisUrl: 'http://x:6379' }, /--redis-url \/ REDIS_URL must start with redis: or rediss:/],
+    [
+      { redisUrl: 'http://x:6379' },
+      /--redis-url \/ REDIS_URL must start with redis:\/\/ or rediss:\/\//,
+    ],
     [{ redisUrl: 'not a url' }, /--redis-url \/ REDIS_URL is not a URL/],
-    [{ qdrantUrl: 'redis://x' }, /--qdrant-url \/ QDRANT_URL must start with http: or https:/],
+    [
+      { qdrantUrl: 'redis://x' },
+      /--qdrant-url \/ QDRANT_URL must start with http:\/\/ or https:\/\//,
+    ],
     [{ redisTimeout: '-1' }, /--redis-timeout \(seconds\) must be a positive number/],
     [{ queue: 'a b' }, /--queue \/ IDX_QUEUE "a b" is not a valid name/],
     [{ threads: '2.5' }, /--threads \/ IDX_THREADS must be a whole number/],

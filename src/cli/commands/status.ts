@@ -39,49 +39,61 @@ export function registerStatus(program: Command, context: CliContext): void {
   });
 }
 
-function describe(report: StatusReport): string {
-  const lines: string[] = [];
-  const { counts, throughput, store } = report;
+const COUNT_COLUMNS = [
+  'waiting',
+  'active',
+  'delayed',
+  'succeeded',
+  'failed',
+  'indexed',
+  'skipped',
+  'retried',
+] as const;
 
-  lines.push(
+function describe(report: StatusReport): string {
+  const lines = [
     report.redis.available
       ? `Redis ${report.redis.url}: reachable. Queue "${report.queue}".`
-      : `Redis ${report.redis.url}: UNAVAILABLE (${report.redis.error}). Queue figures unknown.`,
-  );
+      : `Redis ${report.redis.url}: UNAVAILABLE. ${report.redis.error} Queue figures unknown.`,
+  ];
 
-  const table = new Table({
-    head: ['waiting', 'active', 'delayed', 'succeeded', 'failed', 'indexed', 'skipped', 'retried'],
-    style: tableStyle(),
-  });
-  table.push([
-    counts.waiting,
-    counts.active,
-    counts.delayed,
-    counts.succeeded,
-    counts.failed,
-    counts.indexed,
-    counts.skipped,
-    counts.retried,
-  ]);
-  lines.push(table.toString());
+  if (report.redis.available) {
+    lines.push(...describeQueue(report));
+  }
+  lines.push(describeStore(report.store));
+
+  if (report.failures.length > 0) {
+    lines.push('Last failures:');
+    for (const failure of report.failures) {
+      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason} (job ${failure.jobId})`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function describeQueue({ counts, throughput, workers }: StatusReport): string[] {
+  const table = new Table({ head: [...COUNT_COLUMNS], style: tableStyle() });
+  table.push(COUNT_COLUMNS.map((name) => counts[name]));
 
   const eta =
     throughput.etaSeconds === null
       ? 'unknown (nothing finished in the last minute)'
       : `${throughput.etaSeconds} s`;
-  lines.push(`Throughput: ${throughput.perMinute} images/min over the last minute; ETA ${eta}.`);
+  const live = workers.filter((worker) => worker.live).length;
+  const silent = workers.length - live;
+  const lines = [
+    table.toString(),
+    `Throughput: ${throughput.perMinute} images/min over the last minute; ETA ${eta}.`,
+    `Workers: ${live} live${silent > 0 ? `, ${silent} silent` : ''}.`,
+  ];
 
-  const live = report.workers.filter((worker) => worker.live);
-  lines.push(
-    `Workers: ${live.length} live${report.workers.length > live.length ? `, ${report.workers.length - live.length} silent` : ''}.`,
-  );
-  if (report.workers.length > 0) {
-    const workers = new Table({
+  if (workers.length > 0) {
+    const rows = new Table({
       head: ['worker', 'host', 'state', 'last seen', 'processed', 'failed', 'active', 'ms/image'],
       style: tableStyle(),
     });
-    for (const worker of report.workers) {
-      workers.push([
+    for (const worker of workers) {
+      rows.push([
         worker.id,
         worker.host,
         worker.live ? worker.state : 'silent',
@@ -92,22 +104,20 @@ function describe(report: StatusReport): string {
         worker.msPerImage,
       ]);
     }
-    lines.push(workers.toString());
+    lines.push(rows.toString());
   }
+  return lines;
+}
 
-  lines.push(
-    store.error
-      ? `Store (${store.backend}): UNAVAILABLE (${store.error}).`
-      : `Store (${store.backend}) ${store.location}: collection "${store.collection}" holds ${store.points} points.`,
-  );
-
-  if (report.failures.length > 0) {
-    lines.push('Last failures:');
-    for (const failure of report.failures) {
-      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason} (job ${failure.jobId})`);
-    }
+function describeStore(store: StatusReport['store']): string {
+  if (store.error) {
+    return `Store (${store.backend}): UNAVAILABLE (${store.error}).`;
   }
-  return lines.join('\n');
+  if (store.exists === false) {
+    return `Store (${store.backend}): no embedded store at ${store.location} yet (0 points).`;
+  }
+  const where = `${store.location}: collection "${store.collection}"`;
+  return `Store (${store.backend}) ${where} holds ${store.points} points.`;
 }
 
 function describeJob(job: JobStatus): string {
