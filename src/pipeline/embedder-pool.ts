@@ -1,8 +1,11 @@
 import type { Dtype, Logger } from '../core/types.js';
 import type { Embedder } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load-embedder.js';
+import { loadThreadedEmbedder } from '../embed/threaded-embedder.js';
 
 export interface EmbedderPoolOptions {
+  /** Run each model on its own thread (see ThreadedEmbedder). Default false. */
+  threaded?: boolean;
   threads?: number;
   allowDownload?: boolean;
   cacheDir?: string;
@@ -23,7 +26,9 @@ export class EmbedderPool {
     let embedder = this.loading.get(key);
 
     if (!embedder) {
-      embedder = loadEmbedder({ model, dtype, ...this.opts });
+      const { threaded, ...opts } = this.opts;
+      const load = threaded ? loadThreadedEmbedder : loadEmbedder;
+      embedder = load({ model, dtype, ...opts });
       // A failed load is not cached: the model folder may appear later.
       embedder.catch(() => this.loading.delete(key));
       this.loading.set(key, embedder);

@@ -95,6 +95,7 @@ export class IndexWorker {
 
     const threads = config.threads ?? (await chooseWorkerThreads(this.heartbeats, this.workerId));
     this.embedders = new EmbedderPool({
+      threaded: true,
       threads,
       allowDownload: config.allowDownload,
       cacheDir: config.modelCacheDir,
