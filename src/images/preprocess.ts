@@ -76,12 +76,20 @@ export async function preprocessImage(
   checkPixelLimit(metadata, limitInputPixels);
 
   const { width, height } = metadata.autoOrient;
-  const image = sharp(input, { failOn: FAIL_ON, limitInputPixels, pages: 1 });
-  const rgb = await resizeAndCrop(image, width, height, spec, timeoutSeconds).catch(
-    async (err: unknown) => {
-      throw await describeDecodeFailure(err, input, metadata);
-    },
-  );
+  const decode = () => {
+    const image = sharp(input, { failOn: FAIL_ON, limitInputPixels, pages: 1 });
+    return resizeAndCrop(image, width, height, spec, timeoutSeconds);
+  };
+  const rgb = await decode().catch(async (err: unknown) => {
+    // libvips keeps one error buffer for all threads: with several images decoding at
+    // once, a failure can surface as "Unknown error". Decoding the file again, alone,
+    // gives the real reason (and costs little: it fails again at the same place).
+    let detailed = err;
+    for (let attempt = 0; attempt < 3 && isUnspecific(detailed); attempt++) {
+      detailed = await decodeAlone(decode).catch((e: unknown) => e);
+    }
+    throw await describeDecodeFailure(detailed ?? err, input, metadata);
+  });
 
   return {
     pixels: normalise(rgb, spec),
@@ -90,6 +98,19 @@ export async function preprocessImage(
     format: metadata.format,
     pages: metadata.pages ?? 1,
   };
+}
+
+let decodingAlone: Promise<unknown> = Promise.resolve();
+
+/** Runs a decode when no other "alone" decode is running; resolves with its result. */
+function decodeAlone<T>(decode: () => Promise<T>): Promise<T> {
+  const run = decodingAlone.then(decode, decode);
+  decodingAlone = run.catch(() => undefined);
+  return run;
+}
+
+function isUnspecific(err: unknown): boolean {
+  return /unknown error/i.test(err instanceof Error ? err.message : String(err));
 }
 
 /** A crop larger than the resized image would need padding, which CLIP models never ask for. */

@@ -4,13 +4,14 @@ import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { PRODUCTS } from '../support/cli.js';
+
 import { ConfigError, ModelError } from '../../src/core/errors.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { DEFAULT_MODEL, loadEmbedder } from '../../src/embed/load-embedder.js';
 import { preprocessImage } from '../../src/images/preprocess.js';
 
 const TINY_CLIP = resolve('test/fixtures/tiny-clip');
-const PRODUCTS = '/work/shared/datasets/products';
 
 /** One photo per category, so that every pair shows different products. */
 const PHOTOS = [

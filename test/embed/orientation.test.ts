@@ -5,12 +5,14 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { PRODUCTS } from '../support/cli.js';
+
 import type { Embedder } from '../../src/embed/embedder.js';
 import { loadEmbedder } from '../../src/embed/load-embedder.js';
 import { preprocessImage } from '../../src/images/preprocess.js';
 
 const TINY_CLIP = resolve('test/fixtures/tiny-clip');
-const PHOTO = '/work/shared/datasets/products/shoes/07d88b75-85a4-407b-aa73-12294a2ff9a8.jpg';
+const PHOTO = `${PRODUCTS}/shoes/07d88b75-85a4-407b-aa73-12294a2ff9a8.jpg`;
 
 function cosine(left: Float32Array, right: Float32Array): number {
   return left.reduce((sum, value, index) => sum + value * right[index], 0);

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ODD_IMAGES, PRODUCTS } from '../support/cli.js';
+
 import { BadImageError } from '../../src/core/errors.js';
 import type { PreprocessSpec } from '../../src/embed/embedder.js';
 import { DEFAULT_PIXEL_LIMIT, preprocessImage } from '../../src/images/preprocess.js';
 
-const ODD = '/work/shared/datasets/odd-images';
-const PHOTO = '/work/shared/datasets/products/shoes/07d88b75-85a4-407b-aa73-12294a2ff9a8.jpg';
+const ODD = ODD_IMAGES;
+const PHOTO = join(PRODUCTS, 'shoes/07d88b75-85a4-407b-aa73-12294a2ff9a8.jpg');
 
 const SPEC: PreprocessSpec = {
   shortestEdge: 224,
@@ -295,6 +297,23 @@ describe('preprocessImage rejections', () => {
       'file not found',
     );
     await expect(preprocessImage(ODD, SPEC)).rejects.toThrow('not a regular file');
+  });
+
+  it('keeps the real reason when several decodes fail at once', async () => {
+    // libvips has one error buffer for all threads; concurrent failures used to come back
+    // as "Unknown error" about one time in five.
+    const files = ['png-bad-crc.png', 'truncated.png', 'truncated-half.jpg', 'lossy.webp'];
+    const rounds = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        Promise.allSettled(files.map((file) => preprocessImage(join(ODD, file), SPEC))),
+      ),
+    );
+
+    const reasons = rounds
+      .flat()
+      .flatMap((r) => (r.status === 'rejected' ? [r.reason.message] : []));
+    expect(reasons).toHaveLength(30);
+    reasons.forEach((reason) => expect(reason).not.toMatch(/Unknown error|cannot decode/));
   });
 
   it('marks every rejection as a permanent BAD_IMAGE failure', async () => {
