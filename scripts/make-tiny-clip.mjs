@@ -18,29 +18,25 @@
  * Text tower: token embedding table, mean over the tokens the attention mask keeps, then a
  * projection. The masked mean makes padding irrelevant, as EOS pooling is in real CLIP.
  */
-import { Buffer } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs as parseCommandLine } from 'node:util';
 
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import {
+  encodeModel,
+  int,
+  ints,
+  mulberry32,
+  onnx,
+  tensorProto,
+  valueInfo,
+} from './onnx-helpers.mjs';
+import { END_TOKEN, START_TOKEN, buildTokenizer } from './tiny-clip-tokenizer.mjs';
 
 const DEFAULT_SEED = 1234;
 const EMBED_DIM = 512;
 const IMAGE_SIZE = 224;
 const OPSET = 14;
-
-const START_TOKEN = '<|startoftext|>';
-const END_TOKEN = '<|endoftext|>';
-
-/** Whole words that become single tokens; everything else falls back to byte tokens. */
-const WORDS = [
-  'a', 'photo', 'of', 'the', 'and', 'with', 'red', 'blue', 'black', 'white', 'green',
-  'shoe', 'shoes', 'dress', 'bag', 'hat', 'shirt', 'pants', 'camera', 'watch', 'milk',
-  'juice', 'apple', 'orange', 'chair', 'plant', 'cat', 'dog',
-]; // prettier-ignore
 
 function main() {
   const { outDir, seed } = parseArgs(process.argv.slice(2));
@@ -107,15 +103,7 @@ function fail(message) {
 
 /** mulberry32 for uniforms and Box-Muller for normals: small, fast and the same everywhere. */
 function createRandom(seed) {
-  let state = seed >>> 0;
-
-  function uniform() {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  }
+  const uniform = mulberry32(seed);
 
   function normal() {
     const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
@@ -378,182 +366,10 @@ function quantizeInt8(values) {
   return { quantized, scale };
 }
 
-function tensorProto(name, dataType, dims, values) {
-  const rawData = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  return { name, dataType, dims, rawData };
-}
-
-function valueInfo(name, elemType, dims) {
-  const dim = dims.map((value) =>
-    typeof value === 'string' ? { dimParam: value } : { dimValue: value },
-  );
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
-function ints(values) {
-  return { type: onnx.AttributeProto.AttributeType.INTS, ints: values };
-}
-
-function int(value) {
-  return { type: onnx.AttributeProto.AttributeType.INT, i: value };
-}
-
 function writeModel(outDir, fileName, graph, seed) {
-  const model = {
-    irVersion: 8,
-    producerName: 'idx make-tiny-clip',
-    producerVersion: '1',
-    opsetImport: [{ domain: '', version: OPSET }],
-    metadataProps: [{ key: 'seed', value: String(seed) }],
-    graph,
-  };
-
-  const problem = onnx.ModelProto.verify(model);
-  if (problem) {
-    throw new Error(`invalid ONNX model ${fileName}: ${problem}`);
-  }
-
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+  const producerName = 'idx make-tiny-clip';
+  const bytes = encodeModel({ producerName, opset: OPSET, graph, seed, fileName });
   writeFileSync(join(outDir, 'onnx', fileName), bytes);
-}
-
-// ---------------------------------------------------------------------------------------
-// Tokenizer (CLIP-style byte-level BPE)
-
-/** GPT-2's byte to printable-character table, in CLIP's vocabulary order. */
-function bytesToUnicode() {
-  const bytes = [];
-
-  for (const [first, last] of [
-    [33, 126],
-    [161, 172],
-    [174, 255],
-  ]) {
-    for (let byte = first; byte <= last; byte += 1) {
-      bytes.push(byte);
-    }
-  }
-
-  const codePoints = [...bytes];
-  let extra = 0;
-
-  for (let byte = 0; byte < 256; byte += 1) {
-    if (!bytes.includes(byte)) {
-      bytes.push(byte);
-      codePoints.push(256 + extra);
-      extra += 1;
-    }
-  }
-
-  return codePoints.map((codePoint) => String.fromCodePoint(codePoint));
-}
-
-/**
- * Each word gets the chain of merges that joins it from the left (`p h`, `ph o`, ...,
- * `phot o</w>`), so it becomes one `word</w>` token as in real CLIP.
- */
-function buildMerges() {
-  const merges = [];
-
-  for (const word of WORDS) {
-    const letters = [...word];
-
-    for (let index = 1; index < letters.length; index += 1) {
-      const left = letters.slice(0, index).join('');
-      const last = index === letters.length - 1;
-      const right = last ? `${letters[index]}</w>` : letters[index];
-      const merge = `${left} ${right}`;
-
-      if (!merges.includes(merge)) {
-        merges.push(merge);
-      }
-    }
-  }
-
-  return merges;
-}
-
-function buildTokenizer() {
-  const characters = bytesToUnicode();
-  const merges = buildMerges();
-
-  const tokens = [
-    ...characters,
-    ...characters.map((character) => `${character}</w>`),
-    ...merges.map((merge) => merge.replace(' ', '')),
-  ];
-  const vocab = {};
-  tokens.forEach((token, id) => {
-    vocab[token] ??= id;
-  });
-
-  const startId = tokens.length;
-  const endId = tokens.length + 1;
-  vocab[START_TOKEN] = startId;
-  vocab[END_TOKEN] = endId;
-
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [specialToken(startId, START_TOKEN), specialToken(endId, END_TOKEN)],
-    normalizer: {
-      type: 'Sequence',
-      normalizers: [
-        { type: 'NFC' },
-        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
-        { type: 'Lowercase' },
-      ],
-    },
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [
-        {
-          type: 'Split',
-          pattern: {
-            Regex:
-              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-          },
-          behavior: 'Removed',
-          invert: true,
-        },
-        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
-    post_processor: {
-      type: 'RobertaProcessing',
-      sep: [END_TOKEN, endId],
-      cls: [START_TOKEN, startId],
-      trim_offsets: false,
-      add_prefix_space: false,
-    },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: END_TOKEN,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '</w>',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges,
-    },
-  };
-
-  return { json, vocabSize: endId + 1, startId, endId };
-}
-
-function specialToken(id, content) {
-  return {
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  };
 }
 
 // ---------------------------------------------------------------------------------------

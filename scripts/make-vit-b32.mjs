@@ -24,7 +24,6 @@
  * temporary name and renamed when complete, so an interrupted run never leaves a file that
  * looks finished. The only dependency is onnx-proto.
  */
-import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -41,9 +40,16 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCommandLine } from 'node:util';
 
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import {
+  encodeModel,
+  float,
+  int,
+  ints,
+  mulberry32,
+  onnx,
+  tensorProto,
+  valueInfo,
+} from './onnx-helpers.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TINY_CLIP = join(ROOT, 'test/fixtures/tiny-clip');
@@ -201,15 +207,7 @@ function copyTinyParts(textFrom, outDir) {
  * need to be finite and of a plausible size; their distribution does not change the cost.
  */
 function createRandom(seed) {
-  let state = seed >>> 0;
-
-  function uniform() {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  }
+  const uniform = mulberry32(seed);
 
   function values(count, scale) {
     const array = new Float32Array(count);
@@ -464,47 +462,10 @@ function quantizeInt8(weights) {
   return { values, scale };
 }
 
-function tensorProto(name, dataType, dims, values) {
-  const rawData = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  return { name, dataType, dims, rawData };
-}
-
-function valueInfo(name, elemType, dims) {
-  const dim = dims.map((value) =>
-    typeof value === 'string' ? { dimParam: value } : { dimValue: value },
-  );
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
-function ints(values) {
-  return { type: onnx.AttributeProto.AttributeType.INTS, ints: values };
-}
-
-function int(value) {
-  return { type: onnx.AttributeProto.AttributeType.INT, i: value };
-}
-
-function float(value) {
-  return { type: onnx.AttributeProto.AttributeType.FLOAT, f: value };
-}
-
 /** Encodes and writes the model under a temporary name, then renames it; returns its size. */
 function writeModel(outDir, fileName, graph, seed) {
-  const model = {
-    irVersion: 8,
-    producerName: 'idx make-vit-b32',
-    producerVersion: '1',
-    opsetImport: [{ domain: '', version: OPSET }],
-    metadataProps: [{ key: 'seed', value: String(seed) }],
-    graph,
-  };
-
-  const problem = onnx.ModelProto.verify(model);
-  if (problem) {
-    throw new Error(`invalid ONNX model ${fileName}: ${problem}`);
-  }
-
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+  const producerName = 'idx make-vit-b32';
+  const bytes = encodeModel({ producerName, opset: OPSET, graph, seed, fileName });
   const target = join(outDir, 'onnx', fileName);
   const partial = `${target}.partial-${process.pid}`;
 
