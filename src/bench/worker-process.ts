@@ -37,14 +37,15 @@ export interface WorkerProcess {
 
 /**
  * Starts `node bin/idx.js work` on the bench's queue, store and model. Every setting goes
- * on the command line except the Qdrant API key, which goes in the environment so that it
- * never shows in the process list.
+ * on the command line except the Redis URL and the Qdrant API key, which go in the
+ * environment so that a password or key never shows in the process list.
  */
 export function startWorker(id: string, config: IdxConfig): WorkerProcess {
   const child = spawn(process.execPath, [IDX_BIN, 'work', ...workerArgs(id, config)], {
     env: {
       ...process.env,
       ...(config.qdrantApiKey ? { QDRANT_API_KEY: config.qdrantApiKey } : {}),
+      REDIS_URL: config.redisUrl,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -83,7 +84,6 @@ export function startWorker(id: string, config: IdxConfig): WorkerProcess {
 function workerArgs(id: string, config: IdxConfig): string[] {
   const args = [
     ['--worker-id', id],
-    ['--redis-url', config.redisUrl],
     ['--redis-timeout', String(config.redisTimeoutMs / 1000)],
     ['--queue', config.queue],
     ['--data-dir', config.dataDir],

@@ -16,12 +16,20 @@ export class Deadline {
     readonly reserveMs = Math.min(1500, Math.round(totalMs * 0.1)),
   ) {}
 
+  private interruptedAt?: number;
+
   elapsedMs(): number {
     return performance.now() - this.started;
   }
 
   remainingMs(): number {
-    return this.totalMs - this.elapsedMs();
+    const end = this.interruptedAt ?? this.totalMs;
+    return end - this.elapsedMs();
+  }
+
+  /** Ends the run early (Ctrl-C): what is waiting gives up, leaving the reserve for clean-up. */
+  interrupt(): void {
+    this.interruptedAt ??= this.elapsedMs() + this.reserveMs;
   }
 
   /** How long the next step may take: its cap, within the deadline. */

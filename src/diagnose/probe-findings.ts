@@ -14,6 +14,18 @@ export function skipFinding(session: DiagnoseSession): Finding | null {
       fix: ['# fix the store first (see the Store check), then check again', commands.diagnose()],
     };
   }
+  if (!session.redis && session.redisRefusedPassword) {
+    return {
+      status: 'fail',
+      symptom:
+        'The probe was not run: Redis refused the password, and `idx enqueue` then stops instead of indexing synchronously, so nothing is indexed.',
+      cause: `Redis: ${session.redisProblem ?? 'authentication failed'}`,
+      fix: [
+        '# put the right password in the URL (see the Redis check), then check again',
+        commands.diagnose(),
+      ],
+    };
+  }
   if (!session.redis && !session.embedder) {
     return {
       status: 'fail',

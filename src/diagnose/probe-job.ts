@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -37,7 +36,9 @@ export async function makeProbeJob(
   const data = bytes ?? (await readImageFile(image));
   const stat = await fs.stat(image);
   const stamp = Date.now();
-  const imageKey = `idx-diagnose/${stamp}-${randomBytes(4).toString('hex')}${path.extname(image)}`;
+  // One point id for every probe: a probe a crashed or interrupted run left behind is
+  // replaced, and removed, by the next run instead of piling up in the collection.
+  const imageKey = `idx-diagnose/probe${path.extname(image)}`;
   const job: ImageJob = {
     productId: PROBE_PRODUCT,
     name: 'idx diagnose probe',

@@ -86,6 +86,8 @@ export async function runProbe(session: DiagnoseSession, deadline: Deadline): Pr
     return finish();
   }
   probe.pointId = job.pointId;
+  // An earlier probe's point would make this one "unchanged" and skipped; remove it first.
+  await session.store!.deletePoints(settings.config.collection, [job.pointId]).catch(() => {});
   figures.image = settings.imageIsBundled ? `${settings.image} (bundled)` : settings.image;
   figures.pointId = job.pointId;
 

@@ -26,6 +26,8 @@ const REPORT_ORDER: CheckName[] = ['redis', 'workers', 'store', 'model', 'probe'
 export interface DiagnoseHooks {
   /** Called as each step starts, for a spinner. */
   onStep?: (label: string) => void;
+  /** Receives the run's deadline, so a signal handler can end the run early. */
+  onDeadline?: (deadline: Deadline) => void;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function runDiagnose(
     settings.timeoutMs,
     session.commands.diagnose(['--timeout', String(Math.max(60, seconds * 2))]),
   );
+  hooks.onDeadline?.(deadline);
   const step = (label: string) => hooks.onStep?.(label);
   const checks: CheckResult[] = [];
 

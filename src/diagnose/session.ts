@@ -20,6 +20,8 @@ export class DiagnoseSession {
   redis?: Redis;
   /** Why Redis is not usable, when it is not. */
   redisProblem?: string;
+  /** Redis refused the password: enqueue exits instead of indexing synchronously. */
+  redisRefusedPassword = false;
   /** Live workers seen by the workers check, and every registered worker. */
   liveWorkers = 0;
   workers: WorkerStatus[] = [];

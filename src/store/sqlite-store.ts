@@ -86,7 +86,7 @@ export class SqliteStore implements VectorStore {
   private readonly upsertBatch: (rows: Record<string, unknown>[]) => void;
 
   constructor(dataDir: string) {
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeFolder(dataDir);
     this.location = path.join(dataDir, SQLITE_FILE);
     this.db = openDatabase(this.location);
 
@@ -265,6 +265,32 @@ export class SqliteStore implements VectorStore {
       return work();
     } catch (err) {
       throw toStoreError(err, this.location);
+    }
+  }
+}
+
+/**
+ * Creates a folder and its missing parents, private to the user, one level at a time.
+ * Node 20's recursive mkdirSync spins forever on some paths (e.g. under /proc) instead of
+ * failing, and a synchronous spin cannot be stopped by any timeout.
+ */
+function makeFolder(folder: string): void {
+  if (fs.existsSync(folder)) {
+    return;
+  }
+
+  const parent = path.dirname(folder);
+  if (parent !== folder) {
+    makeFolder(parent);
+  }
+  try {
+    fs.mkdirSync(folder, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new StoreError(
+        `Cannot create the embedded store folder ${folder}: ${(err as Error).message}. Pass a writable --data-dir.`,
+        { cause: err },
+      );
     }
   }
 }

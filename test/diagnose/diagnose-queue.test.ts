@@ -132,6 +132,23 @@ describe('idx diagnose on the queue side', () => {
     expect(await pointsIn(dataDir)).toBe(0);
   });
 
+  it('a wrong Redis password: no fallback is pretended, the probe is not run, verdict broken', async () => {
+    const guarded = await startTestRedis(['--requirepass', 'right-password-1']);
+    try {
+      const url = guarded.url.replace('redis://', 'redis://:wrong-password-2@');
+      const { common } = setup('password', url);
+      const run = await diagnose([...common, '--timeout', '15']);
+
+      expect(run.code).toBe(1);
+      expect(run.report.verdict).toBe('broken');
+      expect(run.report.probe).toMatchObject({ mode: 'skipped', completed: false });
+      expect(finding(run.report, 'probe', /refused the password/).status).toBe('fail');
+      expect(JSON.stringify(run.report)).not.toContain('wrong-password-2');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('Redis up, no worker: the probe stays "queued", the cause and the fix are named, the job is removed', async () => {
     const { common } = setup('idle');
     const run = await diagnose([...common, '--timeout', '15']);

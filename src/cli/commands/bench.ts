@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import Table from 'cli-table3';
@@ -106,13 +107,25 @@ export function registerBench(program: Command, context: CliContext): void {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
+    // Find a bad --report path or worker count now, not after minutes of measuring.
+    const workers = whole(flags.workers, '--workers');
+    const most = 4 * os.availableParallelism();
+    if (workers !== undefined && workers > most) {
+      throw new ConfigError(
+        `--workers ${workers} is more than 4 per core on this ${os.availableParallelism()}-core host; use at most ${most}.`,
+      );
+    }
+    if (flags.report) {
+      checkWritable(flags.report);
+    }
+
     let report: BenchReport;
     try {
       report = await runBench({
         config,
         images: flags.images,
         count: whole(flags.count, '--count'),
-        workers: whole(flags.workers, '--workers'),
+        workers,
         enqueueJobs: whole(flags.enqueueJobs, '--enqueue-jobs'),
         enqueueSamples: whole(flags.enqueueSamples, '--enqueue-samples'),
         windowMs: seconds(flags.window, '--window'),
@@ -139,6 +152,15 @@ export function registerBench(program: Command, context: CliContext): void {
       cleanup.queueKeysLeft === 0 && cleanup.collectionRemoved && cleanup.tempFilesRemoved;
     context.exitCode = clean ? ExitCode.ok : ExitCode.partial;
   });
+}
+
+function checkWritable(file: string): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.appendFileSync(file, '');
+  } catch (err) {
+    throw new ConfigError(`Cannot write --report ${file}: ${(err as Error).message}.`);
+  }
 }
 
 function writeReport(file: string, report: BenchReport): void {

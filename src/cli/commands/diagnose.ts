@@ -58,6 +58,14 @@ export function registerDiagnose(program: Command, context: CliContext): void {
         : undefined;
     const started = performance.now();
     let report;
+    // Ctrl-C ends the run early but still removes the probe's job and point; a second
+    // Ctrl-C exits at once.
+    let interrupt = () => {};
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      interrupt();
+    };
+    process.on('SIGINT', onSignal);
     try {
       report = await runDiagnose(settings, {
         onStep: (label) => {
@@ -65,8 +73,10 @@ export function registerDiagnose(program: Command, context: CliContext): void {
             spinner.text = label;
           }
         },
+        onDeadline: (deadline) => (interrupt = () => deadline.interrupt()),
       });
     } finally {
+      process.off('SIGINT', onSignal);
       spinner?.stop();
     }
     stampDuration(report, started);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-import { errorMessage } from '../../core/errors.js';
+import { ConfigError, errorMessage } from '../../core/errors.js';
 import { JobRecords } from '../../queue/job-records.js';
 import { BEE_PREFIX } from '../../queue/keys.js';
 import { connectRedis } from '../../queue/redis-connection.js';
@@ -52,6 +52,8 @@ export function redisCheck(session: DiagnoseSession): CheckSpec {
           errorMessage(err),
         );
         session.redisProblem = failure.symptom.replace(/\.$/, '');
+        // A refused password is configuration: enqueue refuses too, it does not fall back.
+        session.redisRefusedPassword = err instanceof ConfigError;
         return [failure];
       }
       session.redis = redis;

@@ -146,8 +146,9 @@ export function collectionFindings(
 }
 
 function unreachable(dataDir: string, err: unknown, retry: string): Finding {
+  // The system's code (ENOTDIR, EACCES) is on the cause when idx wrapped the error.
   const code =
-    (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+    (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
   const why: Record<string, string> = {
     ENOTDIR: 'part of the path is a regular file, not a folder',
     EEXIST: 'part of the path is a regular file, not a folder',
