@@ -8,12 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { BenchReport } from '../../src/bench/bench-report.js';
 import { type QdrantStandin, startQdrantStandin } from '../support/qdrant-standin/server.js';
-import { type TestRedis, startTestRedis } from '../support/redis-server.js';
+import { useTestRedis } from '../support/redis-server.js';
 import {
   PRODUCTS,
   TINY_CLIP,
@@ -38,21 +37,13 @@ const QUICK = [
   '0.2',
 ];
 
-let redis: TestRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const redis = useTestRedis();
 
 async function queueKeys(queue: string): Promise<string[]> {
-  return [...(await client.keys(`bq:${queue}:*`)), ...(await client.keys(`idx:${queue}:*`))];
+  return [
+    ...(await redis.client.keys(`bq:${queue}:*`)),
+    ...(await redis.client.keys(`idx:${queue}:*`)),
+  ];
 }
 
 function expectOrdered(result: { p50Ms: number; p95Ms: number; p99Ms?: number }): void {
@@ -165,14 +156,14 @@ describe('idx bench with the embedded store', () => {
     let queue = '';
     await waitFor(
       async () => {
-        const [key] = await client.keys('idx:idx-bench-*:workers');
+        const [key] = await redis.client.keys('idx:idx-bench-*:workers');
         queue = key?.split(':')[1] ?? '';
-        return queue !== '' && (await client.hlen(key)) > 0;
+        return queue !== '' && (await redis.client.hlen(key)) > 0;
       },
       45_000,
       'a bench worker to register',
     );
-    const beats = Object.values(await client.hgetall(`idx:${queue}:workers`));
+    const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
     const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
 
     bench.kill('SIGINT');
@@ -205,7 +196,7 @@ describe('idx bench with the embedded store', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--images .*nowhere is not a folder/);
     expect(fs.readdirSync(tmp)).toEqual([]);
-    expect(await client.keys('*idx-bench-*')).toEqual([]);
+    expect(await redis.client.keys('*idx-bench-*')).toEqual([]);
   });
 });
 

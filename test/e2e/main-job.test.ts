@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { type TestRedis, startTestRedis } from '../support/redis-server.js';
+import { useTestRedis } from '../support/redis-server.js';
 import {
   PRODUCTS,
   TINY_CLIP,
@@ -38,18 +37,7 @@ interface Status {
   store: { backend: string; collection: string; points: number };
 }
 
-let redis: TestRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  client.disconnect();
-  await redis.stop();
-});
+const redis = useTestRedis();
 
 function setup(queue: string) {
   const dataDir = tempDir();
@@ -225,14 +213,15 @@ describe('idx work under faults', () => {
     );
     await waitFor(
       async () =>
-        (await client.hlen('idx:kill:stats')) > 0 && (await client.llen('bq:kill:active')) > 0,
+        (await redis.client.hlen('idx:kill:stats')) > 0 &&
+        (await redis.client.llen('bq:kill:active')) > 0,
       20_000,
       'the victim to hold an active job',
     );
     victim.kill('SIGKILL');
     await victim.result;
 
-    const heldWhenKilled = await client.llen('bq:kill:active');
+    const heldWhenKilled = await redis.client.llen('bq:kill:active');
     expect(heldWhenKilled).toBeGreaterThan(0);
 
     const rescuer = await runIdx(
@@ -256,13 +245,17 @@ describe('idx work under faults', () => {
       ['work', '--worker-id', 'polite', '--batch-size', '4', ...model, ...common],
       env,
     );
-    await waitFor(async () => (await client.llen('bq:term:active')) > 0, 20_000, 'an active job');
+    await waitFor(
+      async () => (await redis.client.llen('bq:term:active')) > 0,
+      20_000,
+      'an active job',
+    );
     worker.kill('SIGTERM');
     const result = await worker.result;
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/stopping \(SIGTERM received\)/);
-    expect(await client.hexists('idx:term:workers', 'polite')).toBe(0);
+    expect(await redis.client.hexists('idx:term:workers', 'polite')).toBe(0);
 
     // Every image is accounted for: finished, or still queued. bee-queue may hand over one
     // more job in the instant the worker stops; it stays "active" until a stall check.

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { pointIdFor } from '../../src/store/point-id.js';
 import { ODD_IMAGES, TINY_CLIP, runIdx, runIdxJson, tempDir } from '../support/cli.js';
-import { type TestRedis, startTestRedis } from '../support/redis-server.js';
+import { useTestRedis } from '../support/redis-server.js';
 
 /** Files the README says to reject (or allows rejecting), with the reason idx gives. */
 const FAILS: Record<string, RegExp> = {
@@ -40,15 +40,7 @@ interface Summary {
   failures: { image: string; reason: string }[];
 }
 
-let redis: TestRedis;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+const redis = useTestRedis();
 
 it('every odd image ends indexed or failed as its README expects', async () => {
   const files = fs.readdirSync(ODD_IMAGES).filter((file) => file !== 'README.md');

@@ -8,6 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+
 export interface TestRedis {
   url: string;
   port: number;
@@ -82,4 +85,32 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`redis-server did not open port ${port} within ${timeoutMs} ms`);
+}
+
+/** The server and a connected client that {@link useTestRedis} provides to a test file. */
+export interface TestRedisHandle {
+  server: TestRedis;
+  client: Redis;
+  url: string;
+}
+
+/**
+ * A redis-server for a whole test file, with a connected client: started before its first
+ * test, stopped after its last. Read the fields inside tests, not at load time.
+ */
+export function useTestRedis(extraArgs: string[] = []): TestRedisHandle {
+  const handle = {} as TestRedisHandle;
+
+  beforeAll(async () => {
+    handle.server = await startTestRedis(extraArgs);
+    handle.url = handle.server.url;
+    handle.client = new Redis(handle.url);
+  });
+
+  afterAll(async () => {
+    handle.client?.disconnect();
+    await handle.server?.stop();
+  });
+
+  return handle;
 }
