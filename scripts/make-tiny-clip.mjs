@@ -23,12 +23,14 @@ import { join } from 'node:path';
 import { parseArgs as parseCommandLine } from 'node:util';
 
 import {
+  FLOAT,
+  INT64,
+  INT8,
   encodeModel,
+  graphBuilder,
   int,
   ints,
   mulberry32,
-  onnx,
-  tensorProto,
   valueInfo,
 } from './onnx-helpers.mjs';
 import { END_TOKEN, START_TOKEN, buildTokenizer } from './tiny-clip-tokenizer.mjs';
@@ -304,27 +306,13 @@ function buildTextGraph(weights, quantize) {
 // ---------------------------------------------------------------------------------------
 // ONNX graph building
 
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT8 = onnx.TensorProto.DataType.INT8;
-const INT64 = onnx.TensorProto.DataType.INT64;
-
 /**
  * Collects nodes and initialisers. With `quantize`, every weight is stored as int8 with a
  * per-tensor scale and restored by a DequantizeLinear node (weight-only int8), so the q8
  * file is about a quarter of the fp32 one and its outputs differ slightly.
  */
 function createGraph(quantize) {
-  const nodes = [];
-  const initializer = [];
-
-  function node(opType, input, output, attributes = {}) {
-    const attribute = Object.entries(attributes).map(([name, value]) => ({ name, ...value }));
-    nodes.push({ opType, input, output, name: `${opType}_${nodes.length}`, attribute });
-  }
-
-  function constant(name, dataType, dims, values) {
-    initializer.push(tensorProto(name, dataType, dims, values));
-  }
+  const { node, constant, finish } = graphBuilder();
 
   function bias(name, dims, values) {
     constant(name, FLOAT, dims, values);
@@ -349,10 +337,6 @@ function createGraph(quantize) {
     );
 
     return `${name}_dequantized`;
-  }
-
-  function finish(name, input, output) {
-    return { name, node: nodes, initializer, input, output };
   }
 
   return { node, constant, bias, weight, finish };

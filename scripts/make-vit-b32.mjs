@@ -41,13 +41,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCommandLine } from 'node:util';
 
 import {
+  FLOAT,
+  INT64,
+  INT8,
   encodeModel,
   float,
+  graphBuilder,
   int,
   ints,
   mulberry32,
-  onnx,
-  tensorProto,
   valueInfo,
 } from './onnx-helpers.mjs';
 
@@ -360,22 +362,8 @@ function addEncoderLayer(graph, prefix, input, layer) {
 // ---------------------------------------------------------------------------------------
 // ONNX graph building
 
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT8 = onnx.TensorProto.DataType.INT8;
-const INT64 = onnx.TensorProto.DataType.INT64;
-
 function createGraph(quantize) {
-  const nodes = [];
-  const initializer = [];
-
-  function node(opType, input, output, attributes = {}) {
-    const attribute = Object.entries(attributes).map(([name, value]) => ({ name, ...value }));
-    nodes.push({ opType, input, output, name: `${opType}_${nodes.length}`, attribute });
-  }
-
-  function constant(name, dataType, dims, values) {
-    initializer.push(tensorProto(name, dataType, dims, values));
-  }
+  const { node, constant, finish } = graphBuilder();
 
   function layerNorm(name, input) {
     constant(`${name}_scale`, FLOAT, [WIDTH], new Float32Array(WIDTH).fill(1));
@@ -437,10 +425,6 @@ function createGraph(quantize) {
     }
 
     return result;
-  }
-
-  function finish(name, input, output) {
-    return { name, node: nodes, initializer, input, output };
   }
 
   return { node, constant, layerNorm, quantizeInput, linear, finish };

@@ -63,3 +63,32 @@ export function encodeModel({ producerName, opset, graph, seed, fileName }) {
 
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
+
+export const FLOAT = onnx.TensorProto.DataType.FLOAT;
+export const INT8 = onnx.TensorProto.DataType.INT8;
+export const INT64 = onnx.TensorProto.DataType.INT64;
+
+/**
+ * The core of a graph under construction: `node` adds an operator (named by its type and
+ * position), `constant` an initialiser, `finish` returns the GraphProto object. Each
+ * generator adds its own layers on top.
+ */
+export function graphBuilder() {
+  const nodes = [];
+  const initializer = [];
+
+  function node(opType, input, output, attributes = {}) {
+    const attribute = Object.entries(attributes).map(([name, value]) => ({ name, ...value }));
+    nodes.push({ opType, input, output, name: `${opType}_${nodes.length}`, attribute });
+  }
+
+  function constant(name, dataType, dims, values) {
+    initializer.push(tensorProto(name, dataType, dims, values));
+  }
+
+  function finish(name, input, output) {
+    return { name, node: nodes, initializer, input, output };
+  }
+
+  return { node, constant, finish };
+}
