@@ -20,7 +20,10 @@ import {
   performanceFigures,
 } from './verdict.js';
 
-/** The order checks appear in the report (they run model before store: the store check needs the dimension). */
+/**
+ * The order checks appear in the report. They run model before store, because the store
+ * check needs the model's dimension.
+ */
 const REPORT_ORDER: CheckName[] = ['redis', 'workers', 'store', 'model', 'probe'];
 
 export interface DiagnoseHooks {

@@ -103,7 +103,10 @@ function unsupportedReason(head: Buffer): string {
   return 'not an image (unrecognised content)';
 }
 
-/** File extensions that make a file in a scanned folder a candidate even if its bytes are not an image. */
+/**
+ * File extensions that make a file in a scanned folder a candidate even when its bytes are
+ * not an image, so that it is reported rather than silently skipped.
+ */
 export const IMAGE_EXTENSIONS = new Set([
   '.jpg',
   '.jpeg',

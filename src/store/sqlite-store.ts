@@ -136,7 +136,12 @@ export class SqliteStore implements VectorStore {
       return;
     }
 
-    const info = await this.describeCollection(collection);
+    // Only the dimension: describeCollection would count every point on each batch.
+    const info = this.run(
+      () =>
+        this.db.prepare('SELECT dimension FROM collections WHERE name = ?').get(collection) as
+          { dimension: number } | undefined,
+    );
     if (!info) {
       throw new StoreError(`Collection "${collection}" does not exist in ${this.location}.`);
     }
