@@ -61,11 +61,15 @@ export interface EnqueueResult {
   bulkRounds: number[];
 }
 
-export interface SyncResult {
+/** What became of the images of one part of the run. */
+export interface ItemCounts {
   items: number;
   indexed: number;
   skipped: number;
   failed: number;
+}
+
+export interface SyncResult extends ItemCounts {
   itemsPerSecond: number;
   /** Wall time per image, one image at a time: read, decode, embed, upsert. */
   p50Ms: number;
@@ -78,14 +82,10 @@ export interface SyncResult {
   backgroundCores: number | null;
 }
 
-export interface StageResult {
+export interface StageResult extends ItemCounts {
   /** In-process batches of `batchSize`, one after another (no queue), one decode at a time. */
   batchSize: number;
   batches: number;
-  items: number;
-  indexed: number;
-  skipped: number;
-  failed: number;
   itemsPerSecond: number;
   /** Wall time per item of that run. */
   wallMsPerItem: number;
@@ -104,12 +104,8 @@ export interface StageResult {
   backgroundCores: number | null;
 }
 
-export interface QueuedResult {
+export interface QueuedResult extends ItemCounts {
   workers: number;
-  items: number;
-  indexed: number;
-  skipped: number;
-  failed: number;
   /** Items divided by the time from the first job queued to the last one finished. */
   itemsPerSecond: number;
   /** Enqueue-to-completed per job. All jobs are queued at once, so this includes waiting. */
