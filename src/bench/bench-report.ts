@@ -43,6 +43,7 @@ export interface BenchReport {
   limit: LimitResult;
   /** Best queued items/s divided by `limit.itemsPerSecond`. */
   efficiency: number;
+  overhead: OverheadResult;
   ratios: Ratios;
   targets: TargetResult[];
   cleanup: CleanupResult;
@@ -123,6 +124,8 @@ export interface QueuedResult extends ItemCounts {
   threadsPerWorker: (number | null)[];
   perWorker: { id: string; indexed: number; cpuPercent: number | null }[];
   backgroundCores: number | null;
+  /** With --repeat: the items/s of every round, in order; this result is the median one. */
+  rounds?: number[];
 }
 
 export interface LimitCandidate {
@@ -135,17 +138,35 @@ export interface LimitCandidate {
   windows: number[];
 }
 
+/** The model and decoding run together in one arrangement (see limit-bench.ts). */
+export interface TogetherCandidate {
+  /** Models running at once, each on its own thread. */
+  lanes: number;
+  /** ONNX threads of each. */
+  threads: number;
+  batchSize: number;
+  /** Median of the windows. */
+  itemsPerSecond: number;
+  cpuMsPerItem: number | null;
+  windows: number[];
+}
+
 export interface LimitResult {
   /**
-   * Model plus preprocessing sharing the machine: the higher of `byTimeItemsPerSecond` and
-   * `byCpuItemsPerSecond`, so that efficiency is measured against the stricter ceiling.
+   * Model plus preprocessing on this machine: the best measured arrangement of the two
+   * together (`togetherItemsPerSecond`), or `byTimeItemsPerSecond` when that is higher.
    */
   itemsPerSecond: number;
-  /** Which ceiling `itemsPerSecond` is. */
-  basis: 'time' | 'cpu';
+  /** Which figure `itemsPerSecond` is. */
+  basis: 'together' | 'time';
+  /** Decoding and the model together, best arrangement, median window. */
+  togetherItemsPerSecond: number;
   /** 1 / (1/model + 1/decode), both measured alone on the whole machine. */
   byTimeItemsPerSecond: number;
-  /** cores x 1000 / `cpuMsPerItem`; null off Linux. */
+  /**
+   * cores x 1000 / `cpuMsPerItem`: a bound, reached only if both cores stayed busy at the
+   * CPU cost each part has alone; null off Linux.
+   */
   byCpuItemsPerSecond: number | null;
   /** The model alone on preprocessed tensors, at the best thread count and batch size. */
   modelItemsPerSecond: number;
@@ -161,8 +182,25 @@ export interface LimitResult {
   cpuMsPerItem: number | null;
   cores: number;
   candidates: LimitCandidate[];
+  together: TogetherCandidate[];
   decodeWindows: number[];
   backgroundCores: number | null;
+}
+
+/**
+ * Time per item outside the model in the real pipeline: the best queued run's wall time per
+ * item less the model's own time per item at its best setting. Decoding on every core,
+ * reading, storing and the queue all count; what they cost in CPU is in `stages`.
+ */
+export interface OverheadResult {
+  /** 1000 / the best queued items/s. */
+  wallMsPerItem: number;
+  /** 1000 / `limit.modelItemsPerSecond`. */
+  modelMsPerItem: number;
+  /** `wallMsPerItem` - `modelMsPerItem`. */
+  ms: number;
+  /** The worker count of that run. */
+  workers: number;
 }
 
 export interface Ratios {

@@ -3,9 +3,10 @@ import fs from 'node:fs/promises';
 import type { Dtype } from '../core/types.js';
 import type { Embedder, PreprocessSpec } from '../embed/embedder.js';
 import { loadEmbedder } from '../embed/load-embedder.js';
+import { loadThreadedEmbedder } from '../embed/threaded-embedder.js';
 import { preprocessImage } from '../images/preprocess.js';
 import { percentile } from '../util/stats.js';
-import type { LimitCandidate, LimitResult } from './bench-report.js';
+import type { LimitCandidate, LimitResult, TogetherCandidate } from './bench-report.js';
 import { type CpuWindow, startCpuWindow } from './cpu-usage.js';
 
 export interface LimitBenchOptions {
@@ -41,15 +42,20 @@ interface Measured {
 }
 
 /**
- * This machine's ceiling for the model: the model alone on preprocessed tensors in a tight
- * loop at every thread count and batch size tried (the best one counts), and decoding
- * alone with many images in flight. In the pipeline the two share the cores, which gives
- * two ceilings for model plus preprocessing; the higher (stricter) one is the limit:
+ * This machine's limit for the model plus preprocessing, and its parts:
  *
- * - by time: 1 / (1/model + 1/decode), each measured using the whole machine;
- * - by CPU: cores / (model CPU per item + decode CPU per item), each at its most
- *   CPU-efficient setting. This one is higher when one session cannot keep every core
- *   busy (a 2-thread ORT session leaves some idle) while several 1-thread processes can.
+ * - the model alone on preprocessed tensors in a tight loop, at every thread count and batch
+ *   size tried (the best one counts);
+ * - decoding alone with many images in flight;
+ * - the two together, measured: models on worker threads (one per core with 1 ONNX thread
+ *   each, or one with every core), each decoding its next batch from memory while it embeds
+ *   the current one. This is the pipeline without queue, store or files, in the best
+ *   arrangement found, and it is the limit (or 1 / (1/model + 1/decode), decoding and
+ *   embedding one after the other, when that is higher).
+ *
+ * Also reported, as a bound no arrangement reaches: cores / (model CPU per item + decode
+ * CPU per item), each at its most CPU-efficient setting, as if both ran on busy cores
+ * without slowing each other.
  */
 export async function benchLimit(opts: LimitBenchOptions): Promise<LimitResult> {
   const buffers = await Promise.all(opts.files.map((file) => fs.readFile(file)));
@@ -87,6 +93,14 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<LimitResult> 
   opts.onStep?.(`decode alone: ${opts.decodeConcurrency} images in flight`);
   const decode = await timeDecode(buffers, spec!, opts);
   const best = candidates.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+  const together = [];
+  for (const arrangement of arrangements(opts, candidates)) {
+    const { lanes, threads, batchSize } = arrangement;
+    opts.onStep?.(`together: ${lanes} model(s) x ${threads} thread(s), batch ${batchSize}`);
+    together.push({ ...arrangement, ...(await timeTogether(buffers, spec!, arrangement, opts)) });
+  }
+
+  const bestTogether = together.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
   const modelCpuMsPerItem = lowest(candidates.map((candidate) => candidate.cpuMsPerItem));
   const cpuMsPerItem =
     modelCpuMsPerItem === null || decode.cpuMsPerItem === null
@@ -96,8 +110,9 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<LimitResult> 
   const byCpu = cpuMsPerItem === null ? null : (1000 * opts.cores) / cpuMsPerItem;
 
   return {
-    itemsPerSecond: Math.max(byTime, byCpu ?? 0),
-    basis: byCpu !== null && byCpu > byTime ? 'cpu' : 'time',
+    itemsPerSecond: Math.max(bestTogether.itemsPerSecond, byTime),
+    basis: bestTogether.itemsPerSecond >= byTime ? 'together' : 'time',
+    togetherItemsPerSecond: bestTogether.itemsPerSecond,
     byTimeItemsPerSecond: byTime,
     byCpuItemsPerSecond: byCpu,
     modelItemsPerSecond: best.itemsPerSecond,
@@ -109,16 +124,90 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<LimitResult> 
     decodeCpuMsPerItem: decode.cpuMsPerItem,
     cpuMsPerItem,
     cores: opts.cores,
-    candidates: candidates.map(({ threads, batchSize, itemsPerSecond, cpuMsPerItem, windows }) => ({
-      threads,
-      batchSize,
-      itemsPerSecond,
-      cpuMsPerItem,
-      windows,
-    })),
+    candidates: candidates.map(({ backgroundCores: _, ...candidate }) => candidate),
+    together: together.map(({ backgroundCores: _, ...candidate }) => candidate),
     decodeWindows: decode.windows,
-    backgroundCores: medianOrNull([...candidates, decode].map((m) => m.backgroundCores)),
+    backgroundCores: medianOrNull(
+      [...candidates, decode, ...together].map((m) => m.backgroundCores),
+    ),
   };
+}
+
+type Arrangement = Omit<TogetherCandidate, 'itemsPerSecond' | 'cpuMsPerItem' | 'windows'>;
+
+/**
+ * How models and cores can be arranged: one model per core with one thread each, and one
+ * model with every core (or, with --threads, as many models as fit). Each arrangement uses
+ * the batch size that was best for the model alone at its thread count.
+ */
+function arrangements(opts: LimitBenchOptions, candidates: LimitCandidate[]): Arrangement[] {
+  const threadCounts = new Set(
+    opts.threadCandidates.length === 1 ? opts.threadCandidates : [1, opts.cores],
+  );
+
+  return [...threadCounts].map((threads) => {
+    const atThreads = candidates.filter((candidate) => candidate.threads === threads);
+    const pool = atThreads.length > 0 ? atThreads : candidates;
+    const best = pool.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+    return {
+      lanes: Math.max(1, Math.floor(opts.cores / threads)),
+      threads,
+      batchSize: best.batchSize,
+    };
+  });
+}
+
+/**
+ * The model and decoding together: `lanes` models, each on its own thread, each decoding
+ * its next batch (from memory, on libuv's pool) while it embeds the current one.
+ */
+async function timeTogether(
+  buffers: Buffer[],
+  spec: PreprocessSpec,
+  arrangement: Arrangement,
+  opts: LimitBenchOptions,
+): Promise<Measured & { windows: number[] }> {
+  const embedders: Embedder[] = [];
+  let next = 0;
+  const decodeBatch = () =>
+    Promise.all(
+      Array.from({ length: arrangement.batchSize }, async () => {
+        const bytes = Buffer.from(buffers[next++ % buffers.length]);
+        return (await preprocessImage(bytes, spec)).pixels;
+      }),
+    );
+
+  try {
+    while (embedders.length < arrangement.lanes) {
+      const embedder = await loadThreadedEmbedder({
+        model: opts.model,
+        dtype: opts.dtype,
+        threads: arrangement.threads,
+        allowDownload: opts.allowDownload,
+        cacheDir: opts.cacheDir,
+      });
+      embedders.push(embedder);
+      await embedder.embedImages(await decodeBatch());
+    }
+
+    return await timeWindows(opts, async (until) => {
+      let items = 0;
+      const lane = async (embedder: Embedder) => {
+        let upcoming = decodeBatch();
+        while (performance.now() < until) {
+          const batch = await upcoming;
+          upcoming = decodeBatch();
+          await embedder.embedImages(batch);
+          items += batch.length;
+        }
+        await upcoming;
+      };
+      await Promise.all(embedders.map(lane));
+      return items;
+    });
+  } finally {
+    await Promise.all(embedders.map((embedder) => embedder.close()));
+  }
 }
 
 async function preprocessSome(buffers: Buffer[], spec: PreprocessSpec, count: number) {

@@ -33,6 +33,7 @@ export function reportParts(report: BenchReport): ReportParts {
       stagesTable(report),
       enqueueTable(report),
       candidatesTable(report),
+      togetherTable(report),
       targetsTable(report),
     ],
     notes: notes(report),
@@ -66,7 +67,7 @@ function throughputTable(report: BenchReport): ReportTable {
       fixed(result.itemsPerSecond, 1),
       fixed(result.p50Ms, 0),
       fixed(result.p95Ms, 0),
-      `threads ${result.threadsPerWorker.map((t) => t ?? '?').join('+')}, CPU ${fixed(result.cpuPercent, 0)}%, ${fixed(result.cpuMsPerItem, 1)} CPU ms/item, x${fixed(result.itemsPerSecond / one.itemsPerSecond, 2)} vs 1 worker`,
+      `threads ${result.threadsPerWorker.map((t) => t ?? '?').join('+')}, CPU ${fixed(result.cpuPercent, 0)}%, ${fixed(result.cpuMsPerItem, 1)} CPU ms/item, x${fixed(result.itemsPerSecond / one.itemsPerSecond, 2)} vs 1 worker${roundsOf(result)}`,
       background(result.backgroundCores),
     ]),
     [
@@ -86,11 +87,11 @@ function throughputTable(report: BenchReport): ReportTable {
       '',
     ],
     [
-      'limit: model + decode sharing the cores',
+      'limit: model + decode together (no queue, store or files)',
       fixed(limit.itemsPerSecond, 1),
       '',
       '',
-      `the higher of: by time ${fixed(limit.byTimeItemsPerSecond, 1)}/s, by CPU ${fixed(limit.byCpuItemsPerSecond, 1)}/s (${limit.cores} cores / (model ${fixed(limit.modelCpuMsPerItem, 1)} + decode ${fixed(limit.decodeCpuMsPerItem, 1)} CPU ms/item))`,
+      limitDetails(limit),
       '',
     ],
   ];
@@ -100,6 +101,25 @@ function throughputTable(report: BenchReport): ReportTable {
     head: ['run', 'items/s', 'p50 ms', 'p95 ms', 'details', 'other load (cores)'],
     rows,
   };
+}
+
+function roundsOf(result: BenchReport['queued'][number]): string {
+  if (!result.rounds || result.rounds.length < 2) {
+    return '';
+  }
+  return `; median of rounds ${result.rounds.map((rate) => fixed(rate, 1)).join(', ')}`;
+}
+
+function limitDetails(limit: BenchReport['limit']): string {
+  const best = limit.together.find(
+    (candidate) => candidate.itemsPerSecond === limit.togetherItemsPerSecond,
+  );
+  const measured = best
+    ? `measured ${fixed(best.itemsPerSecond, 1)}/s with ${best.lanes} model(s) x ${best.threads} thread(s), batch ${best.batchSize}`
+    : `measured ${fixed(limit.togetherItemsPerSecond, 1)}/s`;
+  const bound = `${limit.cores} cores / (model ${fixed(limit.modelCpuMsPerItem, 1)} + decode ${fixed(limit.decodeCpuMsPerItem, 1)} CPU ms/item)`;
+
+  return `${measured}; one after the other ${fixed(limit.byTimeItemsPerSecond, 1)}/s; CPU bound ${fixed(limit.byCpuItemsPerSecond, 1)}/s = ${bound}`;
 }
 
 function stagesTable(report: BenchReport): ReportTable {
@@ -165,6 +185,22 @@ function candidatesTable(report: BenchReport): ReportTable {
     title: 'The model alone at each setting tried (items/s, median of the windows)',
     head: ['threads', 'batch', 'items/s', 'CPU ms/item', 'windows'],
     rows: report.limit.candidates.map((candidate) => [
+      String(candidate.threads),
+      String(candidate.batchSize),
+      fixed(candidate.itemsPerSecond, 1),
+      fixed(candidate.cpuMsPerItem, 1),
+      candidate.windows.map((rate) => fixed(rate, 1)).join(', '),
+    ]),
+  };
+}
+
+function togetherTable(report: BenchReport): ReportTable {
+  return {
+    title:
+      'The model and decoding together, each arrangement tried (items/s, median of the windows)',
+    head: ['models', 'threads each', 'batch', 'items/s', 'CPU ms/item', 'windows'],
+    rows: report.limit.together.map((candidate) => [
+      String(candidate.lanes),
       String(candidate.threads),
       String(candidate.batchSize),
       fixed(candidate.itemsPerSecond, 1),

@@ -14,6 +14,7 @@ import type { VectorStore } from '../store/vector-store.js';
 import type {
   BenchReport,
   LimitResult,
+  OverheadResult,
   QueuedResult,
   Ratios,
   StageResult,
@@ -39,10 +40,16 @@ export interface BenchOptions {
   config: IdxConfig;
   /** Folder of images. Default: the products dataset beside the repository, if present. */
   images?: string;
-  /** Items per run; the images are repeated or cut to this many. Default: one per image. */
+  /** Items per run; the images are repeated or cut to this many. Default: at least 1000. */
   count?: number;
   /** Queued runs use 1, 2, ... up to this many worker processes. Default: the cores. */
   workers?: number;
+  /**
+   * Rounds of queued runs (1..N workers each), the median run of each worker count kept.
+   * On a virtual machine the same run varies by up to 10 % from one minute to the next;
+   * interleaved rounds share that drift among the worker counts. Default 1.
+   */
+  repeat?: number;
   /** Single enqueues timed. Default 1000. */
   enqueueSamples?: number;
   /** Jobs per bulk-enqueue round (3 rounds). Default 10000. */
@@ -96,6 +103,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const logger = opts.logger ?? silentLogger;
   const workers = positive(opts.workers ?? os.availableParallelism(), '--workers');
   const count = opts.count === undefined ? undefined : positive(opts.count, '--count');
+  const repeat = positive(opts.repeat ?? 1, '--repeat');
   const folder = opts.images ?? defaultImagesFolder();
   if (!folder) {
     throw new ConfigError(
@@ -180,7 +188,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
     const { sync, stages, dimension } = await runInProcess(context);
 
-    const queued = await runQueued(context, workers, runId, cleanup);
+    const queued = await runQueued(context, workers, repeat, runId, cleanup);
 
     phase('cleaning up');
     const model: BenchReport['model'] = {
@@ -193,7 +201,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       threads: config.threads ?? null,
     };
     const ratios = ratiosOf(sync, queued, limit);
-    const efficiency = ratios.efficiency;
+    const { efficiency, overhead } = ratios;
 
     const report: Omit<BenchReport, 'cleanup' | 'seconds'> = {
       startedAt: startedAt.toISOString(),
@@ -208,8 +216,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       queued,
       limit,
       efficiency,
+      overhead,
       ratios: ratios.ratios,
-      targets: evaluateTargets({ enqueue, stages, queued, limit, efficiency, model }),
+      targets: evaluateTargets({ enqueue, stages, queued, limit, efficiency, overhead, model }),
     };
 
     const cleaned = await cleanup.run();
@@ -249,37 +258,49 @@ function quietGate(opts: BenchOptions, checkAbort: () => void) {
   return { conditions, settle };
 }
 
-/** Queued runs with 1, 2, ... `workers` processes, each on an empty queue and collection. */
+/**
+ * Queued runs with 1, 2, ... `workers` processes, each on an empty queue and collection,
+ * `repeat` rounds of them; for each worker count the run with the median rate is kept and
+ * every round's rate listed beside it.
+ */
 async function runQueued(
   context: RunContext,
   workers: number,
+  repeat: number,
   runId: string,
   cleanup: BenchCleanup,
 ): Promise<QueuedResult[]> {
   const { redis, config, images, store } = context;
-  const results: QueuedResult[] = [];
+  const runs: QueuedResult[][] = Array.from({ length: workers }, () => []);
 
-  for (let running = 1; running <= workers; running++) {
-    context.phase(`queued: ${running} worker process(es)`);
-    await clearQueueKeys(redis, config.queue);
-    const result = await benchQueued({
-      redis,
-      config,
-      jobs: images.jobs,
-      workers: running,
-      runId,
-      cleanup,
-      checkAbort: context.checkAbort,
-      settle: context.settle,
-    });
-    results.push(result);
-    await store.deleteCollection(config.collection);
+  for (let round = 1; round <= repeat; round++) {
+    for (let running = 1; running <= workers; running++) {
+      const of = repeat > 1 ? ` (round ${round} of ${repeat})` : '';
+      context.phase(`queued: ${running} worker process(es)${of}`);
+      await clearQueueKeys(redis, config.queue);
+      const result = await benchQueued({
+        redis,
+        config,
+        jobs: images.jobs,
+        workers: running,
+        runId: `${runId}-r${round}`,
+        cleanup,
+        checkAbort: context.checkAbort,
+        settle: context.settle,
+      });
+      runs[running - 1].push(result);
+      await store.deleteCollection(config.collection);
+    }
   }
 
-  return results;
+  return runs.map((rounds) => {
+    const sorted = [...rounds].sort((a, b) => a.itemsPerSecond - b.itemsPerSecond);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    return { ...median, rounds: rounds.map((result) => result.itemsPerSecond) };
+  });
 }
 
-/** Efficiency at the best worker count, and the ratios between the runs. */
+/** Efficiency and overhead at the best worker count, and the ratios between the runs. */
 function ratiosOf(sync: SyncResult, queued: QueuedResult[], limit: LimitResult) {
   const best = queued.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
   const one = queued[0];
@@ -299,7 +320,16 @@ function ratiosOf(sync: SyncResult, queued: QueuedResult[], limit: LimitResult) 
     cpuEfficiency,
   };
 
-  return { efficiency: best.itemsPerSecond / limit.itemsPerSecond, ratios };
+  const wallMsPerItem = 1000 / best.itemsPerSecond;
+  const modelMsPerItem = 1000 / limit.modelItemsPerSecond;
+  const overhead: OverheadResult = {
+    wallMsPerItem,
+    modelMsPerItem,
+    ms: wallMsPerItem - modelMsPerItem,
+    workers: best.workers,
+  };
+
+  return { efficiency: best.itemsPerSecond / limit.itemsPerSecond, ratios, overhead };
 }
 
 interface RunContext {

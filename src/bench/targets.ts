@@ -2,6 +2,7 @@ import type {
   BenchReport,
   EnqueueResult,
   LimitResult,
+  OverheadResult,
   QueuedResult,
   StageResult,
   TargetResult,
@@ -21,6 +22,7 @@ type Measured = {
   queued: QueuedResult[];
   limit: LimitResult;
   efficiency: number;
+  overhead: OverheadResult;
   model: BenchReport['model'];
 };
 
@@ -29,7 +31,7 @@ type Measured = {
  * run is still checked, and says which model it is meant for, so the reader can judge.
  */
 export function evaluateTargets(run: Measured): TargetResult[] {
-  const { enqueue, stages, queued, limit, efficiency } = run;
+  const { enqueue, stages, queued, limit, efficiency, overhead } = run;
   const best = queued.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
   const one = queued.find((result) => result.workers === 1) ?? queued[0];
   const slower = queued.filter((result) => result.itemsPerSecond < one.itemsPerSecond);
@@ -53,8 +55,8 @@ export function evaluateTargets(run: Measured): TargetResult[] {
       id: 'overhead',
       target: `per-item overhead outside the model < ${TARGETS.overheadMs} ms`,
       statedFor: 'the tiny model',
-      measured: `${fixed(stages.overheadMs, 2)} ms = read ${fixed(stages.readMs, 2)} + decode ${fixed(stages.decodeMs, 2)} + upsert ${fixed(stages.upsertMs, 2)} + queue ${fixed(stages.queueMs, 2)}`,
-      met: stages.overheadMs < TARGETS.overheadMs,
+      measured: `${fixed(overhead.ms, 2)} ms = ${fixed(overhead.wallMsPerItem, 2)} ms per item with ${overhead.workers} worker(s) - ${fixed(overhead.modelMsPerItem, 2)} ms for the model alone (CPU cost, one decode at a time: read ${fixed(stages.readMs, 2)} + decode ${fixed(stages.decodeMs, 2)} + upsert ${fixed(stages.upsertMs, 2)} + queue ${fixed(stages.queueMs, 2)} = ${fixed(stages.overheadMs, 2)} ms)`,
+      met: overhead.ms < TARGETS.overheadMs,
     },
     {
       id: 'efficiency',

@@ -64,7 +64,18 @@ describe('idx bench with the embedded store', () => {
       json: report,
       stderr,
     } = await runIdxJson<BenchReport>(
-      ['bench', ...QUICK, '--count', String(count), '--workers', '2', '--redis-url', redis.url],
+      [
+        'bench',
+        ...QUICK,
+        '--count',
+        String(count),
+        '--workers',
+        '2',
+        '--repeat',
+        '2',
+        '--redis-url',
+        redis.url,
+      ],
       { TMPDIR: tmp },
     );
     expect(code, stderr).toBe(0);
@@ -97,6 +108,10 @@ describe('idx bench with the embedded store', () => {
       expect(run.perWorker.reduce((sum, worker) => sum + worker.indexed, 0)).toBe(count);
       expect(run.itemsPerSecond).toBeCloseTo(count / run.seconds, 0);
       expectOrdered(run);
+      // Two rounds: the run kept is the slower one (the lower median of two).
+      expect(run.rounds).toHaveLength(2);
+      expect(run.itemsPerSecond).toBe(Math.min(...run.rounds!));
+      expect(new Set(run.perWorker.map((worker) => worker.id)).size).toBe(run.workers);
     }
     // With default settings each worker takes its share of the cores.
     expect(report.queued[1].threadsPerWorker).toEqual([1, 1]);
@@ -119,10 +134,21 @@ describe('idx bench with the embedded store', () => {
       1,
     );
     expect(limit.byCpuItemsPerSecond).toBeCloseTo((1000 * limit.cores) / limit.cpuMsPerItem!, 1);
+    // Together: one model per core with one thread, and one model with both cores.
+    expect(limit.together.map((t) => `${t.lanes}x${t.threads}`)).toEqual(['2x1', '1x2']);
+    for (const together of limit.together) {
+      expect(together.windows).toHaveLength(3);
+      expect(together.itemsPerSecond).toBeGreaterThan(0);
+    }
+    expect(limit.togetherItemsPerSecond).toBe(
+      Math.max(...limit.together.map((t) => t.itemsPerSecond)),
+    );
     expect(limit.itemsPerSecond).toBe(
-      Math.max(limit.byTimeItemsPerSecond, limit.byCpuItemsPerSecond!),
+      Math.max(limit.togetherItemsPerSecond, limit.byTimeItemsPerSecond),
     );
     expect(report.efficiency).toBeCloseTo(best / limit.itemsPerSecond, 2);
+    expect(report.overhead.wallMsPerItem).toBeCloseTo(1000 / best, 2);
+    expect(report.overhead.modelMsPerItem).toBeCloseTo(1000 / limit.modelItemsPerSecond, 2);
     expect(report.ratios.queuedVsSync).toBeCloseTo(best / report.sync.itemsPerSecond, 2);
     expect(report.ratios.workersVsOne.map((r) => r.workers)).toEqual([1, 2]);
 

@@ -95,9 +95,10 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
     },
     queued: [queued(1, 30), queued(2, 36)],
     limit: {
-      itemsPerSecond: 41.7,
-      basis: 'cpu' as const,
-      byTimeItemsPerSecond: 40,
+      itemsPerSecond: 40,
+      basis: 'together' as const,
+      togetherItemsPerSecond: 40,
+      byTimeItemsPerSecond: 39,
       byCpuItemsPerSecond: 41.7,
       modelItemsPerSecond: 55,
       threads: 2,
@@ -111,10 +112,15 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
       candidates: [
         { threads: 2, batchSize: 8, itemsPerSecond: 55, cpuMsPerItem: 36, windows: [54, 55, 56] },
       ],
+      together: [
+        { lanes: 2, threads: 1, batchSize: 8, itemsPerSecond: 40, cpuMsPerItem: 49, windows: [40] },
+        { lanes: 1, threads: 2, batchSize: 8, itemsPerSecond: 38, cpuMsPerItem: 51, windows: [38] },
+      ],
       decodeWindows: [149, 150, 151],
       backgroundCores: 0,
     },
     efficiency: 0.9,
+    overhead: { wallMsPerItem: 27.8, modelMsPerItem: 18.2, ms: 4.9, workers: 2 },
     ratios: {
       queuedVsSync: 1.8,
       workersVsOne: [
@@ -155,7 +161,7 @@ describe('bench targets', () => {
   it('are not met just past each threshold', () => {
     const slow = report({
       enqueue: { ...report().enqueue, bulkJobsPerSecond: 4999, p50Ms: 2 },
-      stages: { ...report().stages, overheadMs: 5 },
+      overhead: { ...report().overhead, ms: 5 },
       queued: [queued(1, 30), queued(2, 29.9)],
       efficiency: 0.899,
     });
@@ -189,15 +195,21 @@ describe('bench Markdown report', () => {
     );
     expect(markdown).toContain('| queued, 2 worker process(es) | 36.0 | 10 | 20 |');
     expect(markdown).toContain('| limit: model alone (2 thread(s), batch 8) | 55.0 |');
-    expect(markdown).toContain('| limit: model + decode sharing the cores | 41.7 |');
     expect(markdown).toContain(
-      'by time 40.0/s, by CPU 41.7/s (2 cores / (model 36.0 + decode 12.0',
+      '| limit: model + decode together (no queue, store or files) | 40.0 |',
     );
+    expect(markdown).toContain(
+      'measured 40.0/s with 2 model(s) x 1 thread(s), batch 8; one after the other 39.0/s; CPU bound 41.7/s = 2 cores / (model 36.0 + decode 12.0',
+    );
+    expect(markdown).toContain('| 1 | 2 | 8 | 38.0 | 51.0 | 38.0 |');
     expect(markdown).toContain(
       '| 0.50 ms | 3.00 ms | 280.00 ms | 35.00 ms | 0.10 ms | 0.40 ms | 4.00 ms |',
     );
     expect(markdown).toMatch(
       /\| bulk enqueue >= 5000 jobs\/s \| local Redis \| 20000 jobs\/s .*\| yes \|/,
+    );
+    expect(markdown).toContain(
+      '| per-item overhead outside the model < 5 ms | the tiny model | 4.90 ms = 27.80 ms per item with 2 worker(s) - 18.20 ms for the model alone',
     );
     expect(markdown).toContain('collection "bench-1" removed');
   });

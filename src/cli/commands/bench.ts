@@ -29,7 +29,7 @@ export function registerBench(program: Command, context: CliContext): void {
     )
     .option(
       '--count <k>',
-      'items per run; the images are repeated or cut to k (default: one per image)',
+      'items per run; the images are repeated or cut to k (default: each image once, repeated up to 1000)',
     )
     .addOption(
       new Option(
@@ -66,6 +66,10 @@ export function registerBench(program: Command, context: CliContext): void {
     )
     .addOption(
       new Option('--qdrant-api-key <key>', 'Qdrant API key (env QDRANT_API_KEY; never printed)'),
+    )
+    .option(
+      '--repeat <r>',
+      'run each worker count r times, interleaved, and keep the median run (default 1)',
     )
     .option('--enqueue-jobs <n>', 'jobs per bulk-enqueue round, 3 rounds (default 10000)')
     .option('--enqueue-samples <n>', 'single enqueues timed (default 1000)')
@@ -126,6 +130,7 @@ export function registerBench(program: Command, context: CliContext): void {
         images: flags.images,
         count: whole(flags.count, '--count'),
         workers,
+        repeat: whole(flags.repeat, '--repeat'),
         enqueueJobs: whole(flags.enqueueJobs, '--enqueue-jobs'),
         enqueueSamples: whole(flags.enqueueSamples, '--enqueue-samples'),
         windowMs: seconds(flags.window, '--window'),
