@@ -25,7 +25,14 @@ export interface BenchReport {
     /** The `--threads` override, or null when each process chose for itself. */
     threads: number | null;
   };
-  images: { folder: string; files: number; count: number };
+  images: {
+    folder: string;
+    /** Files benched. */
+    files: number;
+    count: number;
+    /** Files of the folder left out: not images, or they do not decode. */
+    leftOut: { image: string; reason: string }[];
+  };
   /** How the run coped with a shared machine (`--wait-quiet`). */
   conditions: {
     /** The most cores other processes could use before a timed part began; null: no waiting. */

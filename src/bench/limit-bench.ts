@@ -41,6 +41,8 @@ interface Measured {
   backgroundCores: number | null;
 }
 
+type Timed = Measured & { windows: number[] };
+
 /**
  * This machine's limit for the model plus preprocessing, and its parts:
  *
@@ -53,84 +55,113 @@ interface Measured {
  *   arrangement found, and it is the limit (or 1 / (1/model + 1/decode), decoding and
  *   embedding one after the other, when that is higher).
  *
- * Also reported, as a bound no arrangement reaches: cores / (model CPU per item + decode
- * CPU per item), each at its most CPU-efficient setting, as if both ran on busy cores
- * without slowing each other.
+ * The parts alone are measured once ({@link measureAlone}); the two together once per round
+ * of queued runs ({@link measureTogether}), so that the limit and the runs it is compared
+ * with see the same drift of a shared machine. Also reported, as a bound no arrangement
+ * reaches: cores / (model CPU per item + decode CPU per item), each at its most
+ * CPU-efficient setting, as if both ran on busy cores without slowing each other.
  */
-export async function benchLimit(opts: LimitBenchOptions): Promise<LimitResult> {
-  const buffers = await Promise.all(opts.files.map((file) => fs.readFile(file)));
-  const candidates: (LimitCandidate & Measured)[] = [];
-  let spec: PreprocessSpec | undefined;
-  let tensors: Float32Array[] = [];
+export class LimitBench {
+  private buffers: Buffer[] = [];
+  private spec?: PreprocessSpec;
+  private readonly candidates: (LimitCandidate & Measured)[] = [];
+  private decode?: Timed;
+  private readonly together = new Map<string, { arrangement: Arrangement; runs: Timed[] }>();
 
-  for (const threads of opts.threadCandidates) {
-    const embedder = await loadEmbedder({
-      model: opts.model,
-      dtype: opts.dtype,
-      threads,
-      allowDownload: opts.allowDownload,
-      cacheDir: opts.cacheDir,
-    });
+  constructor(private readonly opts: LimitBenchOptions) {}
 
-    try {
-      if (!spec) {
-        spec = embedder.preprocess;
-        tensors = await preprocessSome(buffers, spec, Math.max(...opts.batchSizes));
+  /** The model alone at every setting, then decoding alone. Loads the model first. */
+  async measureAlone(): Promise<void> {
+    const { opts } = this;
+    this.buffers = await Promise.all(opts.files.map((file) => fs.readFile(file)));
+
+    for (const threads of opts.threadCandidates) {
+      const embedder = await loadEmbedder({
+        model: opts.model,
+        dtype: opts.dtype,
+        threads,
+        allowDownload: opts.allowDownload,
+        cacheDir: opts.cacheDir,
+      });
+
+      try {
+        this.spec ??= embedder.preprocess;
+        const most = Math.max(...opts.batchSizes);
+        const tensors = await preprocessSome(this.buffers, this.spec, most);
+        for (const batchSize of opts.batchSizes) {
+          opts.onStep?.(`model alone: ${threads} thread(s), batch ${batchSize}`);
+          const timed = await timeModel(embedder, tensors, batchSize, opts);
+          this.candidates.push({ threads, batchSize, ...timed });
+        }
+      } finally {
+        await embedder.close();
       }
-      for (const batchSize of opts.batchSizes) {
-        opts.onStep?.(`model alone: ${threads} thread(s), batch ${batchSize}`);
-        candidates.push({
-          threads,
-          batchSize,
-          ...(await timeModel(embedder, tensors, batchSize, opts)),
-        });
-      }
-    } finally {
-      await embedder.close();
+    }
+
+    opts.onStep?.(`decode alone: ${opts.decodeConcurrency} images in flight`);
+    this.decode = await timeDecode(this.buffers, this.spec!, opts);
+  }
+
+  /** One round of the model and decoding together, in every arrangement. */
+  async measureTogether(): Promise<void> {
+    for (const arrangement of arrangements(this.opts, this.candidates)) {
+      const { lanes, threads, batchSize } = arrangement;
+      this.opts.onStep?.(`together: ${lanes} model(s) x ${threads} thread(s), batch ${batchSize}`);
+      const key = `${lanes}x${threads}x${batchSize}`;
+      const entry = this.together.get(key) ?? { arrangement, runs: [] };
+      entry.runs.push(await timeTogether(this.buffers, this.spec!, arrangement, this.opts));
+      this.together.set(key, entry);
     }
   }
 
-  opts.onStep?.(`decode alone: ${opts.decodeConcurrency} images in flight`);
-  const decode = await timeDecode(buffers, spec!, opts);
-  const best = candidates.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-  const together = [];
-  for (const arrangement of arrangements(opts, candidates)) {
-    const { lanes, threads, batchSize } = arrangement;
-    opts.onStep?.(`together: ${lanes} model(s) x ${threads} thread(s), batch ${batchSize}`);
-    together.push({ ...arrangement, ...(await timeTogether(buffers, spec!, arrangement, opts)) });
+  /** The limit from everything measured; every window of every round counts. */
+  result(): LimitResult {
+    const { opts, candidates } = this;
+    const decode = this.decode!;
+    const together = [...this.together.values()].map(({ arrangement, runs }) => {
+      const windows = runs.flatMap((run) => run.windows);
+      return {
+        ...arrangement,
+        itemsPerSecond: percentile(windows, 50),
+        cpuMsPerItem: medianOrNull(runs.map((run) => run.cpuMsPerItem)),
+        windows,
+        backgroundCores: medianOrNull(runs.map((run) => run.backgroundCores)),
+      };
+    });
+
+    const best = candidates.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
+    const bestTogether = Math.max(0, ...together.map((candidate) => candidate.itemsPerSecond));
+    const modelCpuMsPerItem = lowest(candidates.map((candidate) => candidate.cpuMsPerItem));
+    const cpuMsPerItem =
+      modelCpuMsPerItem === null || decode.cpuMsPerItem === null
+        ? null
+        : modelCpuMsPerItem + decode.cpuMsPerItem;
+    const byTime = 1 / (1 / best.itemsPerSecond + 1 / decode.itemsPerSecond);
+    const byCpu = cpuMsPerItem === null ? null : (1000 * opts.cores) / cpuMsPerItem;
+
+    return {
+      itemsPerSecond: Math.max(bestTogether, byTime),
+      basis: bestTogether >= byTime ? 'together' : 'time',
+      togetherItemsPerSecond: bestTogether,
+      byTimeItemsPerSecond: byTime,
+      byCpuItemsPerSecond: byCpu,
+      modelItemsPerSecond: best.itemsPerSecond,
+      threads: best.threads,
+      batchSize: best.batchSize,
+      modelCpuMsPerItem,
+      decodeItemsPerSecond: decode.itemsPerSecond,
+      decodeConcurrency: opts.decodeConcurrency,
+      decodeCpuMsPerItem: decode.cpuMsPerItem,
+      cpuMsPerItem,
+      cores: opts.cores,
+      candidates: candidates.map(({ backgroundCores: _, ...candidate }) => candidate),
+      together: together.map(({ backgroundCores: _, ...candidate }) => candidate),
+      decodeWindows: decode.windows,
+      backgroundCores: medianOrNull(
+        [...candidates, decode, ...together].map((m) => m.backgroundCores),
+      ),
+    };
   }
-
-  const bestTogether = together.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-  const modelCpuMsPerItem = lowest(candidates.map((candidate) => candidate.cpuMsPerItem));
-  const cpuMsPerItem =
-    modelCpuMsPerItem === null || decode.cpuMsPerItem === null
-      ? null
-      : modelCpuMsPerItem + decode.cpuMsPerItem;
-  const byTime = 1 / (1 / best.itemsPerSecond + 1 / decode.itemsPerSecond);
-  const byCpu = cpuMsPerItem === null ? null : (1000 * opts.cores) / cpuMsPerItem;
-
-  return {
-    itemsPerSecond: Math.max(bestTogether.itemsPerSecond, byTime),
-    basis: bestTogether.itemsPerSecond >= byTime ? 'together' : 'time',
-    togetherItemsPerSecond: bestTogether.itemsPerSecond,
-    byTimeItemsPerSecond: byTime,
-    byCpuItemsPerSecond: byCpu,
-    modelItemsPerSecond: best.itemsPerSecond,
-    threads: best.threads,
-    batchSize: best.batchSize,
-    modelCpuMsPerItem,
-    decodeItemsPerSecond: decode.itemsPerSecond,
-    decodeConcurrency: opts.decodeConcurrency,
-    decodeCpuMsPerItem: decode.cpuMsPerItem,
-    cpuMsPerItem,
-    cores: opts.cores,
-    candidates: candidates.map(({ backgroundCores: _, ...candidate }) => candidate),
-    together: together.map(({ backgroundCores: _, ...candidate }) => candidate),
-    decodeWindows: decode.windows,
-    backgroundCores: medianOrNull(
-      [...candidates, decode, ...together].map((m) => m.backgroundCores),
-    ),
-  };
 }
 
 type Arrangement = Omit<TogetherCandidate, 'itemsPerSecond' | 'cpuMsPerItem' | 'windows'>;
@@ -166,7 +197,7 @@ async function timeTogether(
   spec: PreprocessSpec,
   arrangement: Arrangement,
   opts: LimitBenchOptions,
-): Promise<Measured & { windows: number[] }> {
+): Promise<Timed> {
   const embedders: Embedder[] = [];
   let next = 0;
   const decodeBatch = () =>
@@ -225,7 +256,7 @@ async function timeModel(
   tensors: Float32Array[],
   batchSize: number,
   opts: LimitBenchOptions,
-): Promise<Measured & { windows: number[] }> {
+): Promise<Timed> {
   const batch = tensors.slice(0, batchSize);
   await embedder.embedImages(batch);
 
@@ -248,7 +279,7 @@ async function timeDecode(
   buffers: Buffer[],
   spec: PreprocessSpec,
   opts: LimitBenchOptions,
-): Promise<Measured & { windows: number[] }> {
+): Promise<Timed> {
   let next = 0;
 
   return timeWindows(opts, async (until) => {
@@ -269,7 +300,7 @@ async function timeDecode(
 async function timeWindows(
   opts: LimitBenchOptions,
   work: (until: number) => Promise<number>,
-): Promise<Measured & { windows: number[] }> {
+): Promise<Timed> {
   const rates: number[] = [];
   const cpuPerItem: (number | null)[] = [];
   const background: (number | null)[] = [];

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 import type { BenchReport } from './bench-report.js';
 import { fixed } from './targets.js';
 
@@ -25,7 +27,7 @@ export function reportParts(report: BenchReport): ReportParts {
     facts: [
       `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`,
       `Model: ${model.reference} (${model.dtype}, ${model.dimension}-D); batch ${model.batchSize}, ${model.concurrency} batch(es) in flight per worker, ONNX threads ${model.threads ?? 'chosen by each process'}.`,
-      `Images: ${images.count} items from ${images.files} files in ${images.folder}; store ${report.store.backend}.`,
+      `Images: ${images.count} items from ${images.files} files in ${images.folder}; store ${report.store.backend}.${leftOutFact(report)}`,
       `Run started ${report.startedAt}, took ${fixed(report.seconds, 0)} s.${quietFact(report)}`,
     ],
     tables: [
@@ -38,6 +40,16 @@ export function reportParts(report: BenchReport): ReportParts {
     ],
     notes: notes(report),
   };
+}
+
+function leftOutFact(report: BenchReport): string {
+  const { leftOut } = report.images;
+  if (leftOut.length === 0) {
+    return '';
+  }
+  const shown = leftOut.slice(0, 3).map((file) => `${path.basename(file.image)}: ${file.reason}`);
+  const more = leftOut.length > 3 ? `; and ${leftOut.length - 3} more` : '';
+  return ` Left out ${leftOut.length} file(s) idx cannot index (${shown.join('; ')}${more}).`;
 }
 
 function quietFact(report: BenchReport): string {

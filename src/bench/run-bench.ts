@@ -25,7 +25,7 @@ import { BenchCleanup, clearQueueKeys } from './cleanup.js';
 import { resolveBenchModel } from './compute-equivalent.js';
 import { describeMachine, waitForQuiet } from './cpu-usage.js';
 import { benchEnqueue } from './enqueue-bench.js';
-import { benchLimit } from './limit-bench.js';
+import { LimitBench } from './limit-bench.js';
 import { measureQueueOverhead } from './queue-overhead.js';
 import { benchQueued } from './queued-bench.js';
 import { benchStages } from './stage-timings.js';
@@ -156,7 +156,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       settle,
     };
 
-    const limit = await benchLimit({
+    const limitBench = new LimitBench({
       model: reference,
       dtype: config.dtype,
       allowDownload: config.allowDownload,
@@ -172,6 +172,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       settle,
       onStep: (step) => phase(`limit: ${step}`),
     });
+    await limitBench.measureAlone();
 
     phase('enqueue: single and bulk');
     const enqueue = await benchEnqueue({
@@ -188,7 +189,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
     const { sync, stages, dimension } = await runInProcess(context);
 
-    const queued = await runQueued(context, workers, repeat, runId, cleanup);
+    const queued = await runQueued(context, { workers, repeat, runId, cleanup, limitBench });
+    const limit = limitBench.result();
 
     phase('cleaning up');
     const model: BenchReport['model'] = {
@@ -207,7 +209,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       startedAt: startedAt.toISOString(),
       machine: describeMachine(),
       model,
-      images: { folder: images.folder, files: images.files, count: images.jobs.length },
+      images: {
+        folder: images.folder,
+        files: images.files,
+        count: images.jobs.length,
+        leftOut: images.leftOut,
+      },
       conditions,
       store: { backend: store.backend },
       enqueue,
@@ -258,22 +265,26 @@ function quietGate(opts: BenchOptions, checkAbort: () => void) {
   return { conditions, settle };
 }
 
+interface Rounds {
+  workers: number;
+  repeat: number;
+  runId: string;
+  cleanup: BenchCleanup;
+  limitBench: LimitBench;
+}
+
 /**
- * Queued runs with 1, 2, ... `workers` processes, each on an empty queue and collection,
- * `repeat` rounds of them; for each worker count the run with the median rate is kept and
- * every round's rate listed beside it.
+ * `repeat` rounds, each of: the model and decoding together (the limit), then queued runs
+ * with 1, 2, ... `workers` processes, each on an empty queue and collection. For each worker
+ * count the run with the median rate is kept and every round's rate listed beside it.
  */
-async function runQueued(
-  context: RunContext,
-  workers: number,
-  repeat: number,
-  runId: string,
-  cleanup: BenchCleanup,
-): Promise<QueuedResult[]> {
+async function runQueued(context: RunContext, rounds: Rounds): Promise<QueuedResult[]> {
   const { redis, config, images, store } = context;
+  const { workers, repeat, runId, cleanup, limitBench } = rounds;
   const runs: QueuedResult[][] = Array.from({ length: workers }, () => []);
 
   for (let round = 1; round <= repeat; round++) {
+    await limitBench.measureTogether();
     for (let running = 1; running <= workers; running++) {
       const of = repeat > 1 ? ` (round ${round} of ${repeat})` : '';
       context.phase(`queued: ${running} worker process(es)${of}`);

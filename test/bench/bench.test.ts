@@ -14,6 +14,7 @@ import type { BenchReport } from '../../src/bench/bench-report.js';
 import { type QdrantStandin, startQdrantStandin } from '../support/qdrant-standin/server.js';
 import { useTestRedis } from '../support/redis-server.js';
 import {
+  ODD_IMAGES,
   PRODUCTS,
   TINY_CLIP,
   runIdx,
@@ -23,12 +24,10 @@ import {
   waitFor,
 } from '../support/cli.js';
 
-/** Small and short: a handful of images, short limit windows, small enqueue rounds. */
-const QUICK = [
+/** Small and short: the tiny model, short limit windows, small enqueue rounds. */
+const SHORT = [
   '--model',
   TINY_CLIP,
-  '--images',
-  PRODUCTS,
   '--enqueue-jobs',
   '600',
   '--enqueue-samples',
@@ -36,6 +35,7 @@ const QUICK = [
   '--window',
   '0.2',
 ];
+const QUICK = [...SHORT, '--images', PRODUCTS];
 
 const redis = useTestRedis();
 
@@ -137,7 +137,7 @@ describe('idx bench with the embedded store', () => {
     // Together: one model per core with one thread, and one model with both cores.
     expect(limit.together.map((t) => `${t.lanes}x${t.threads}`)).toEqual(['2x1', '1x2']);
     for (const together of limit.together) {
-      expect(together.windows).toHaveLength(3);
+      expect(together.windows).toHaveLength(3 * 2); // 3 windows in each of 2 rounds
       expect(together.itemsPerSecond).toBeGreaterThan(0);
     }
     expect(limit.togetherItemsPerSecond).toBe(
@@ -202,6 +202,42 @@ describe('idx bench with the embedded store', () => {
     for (const pid of pids) {
       expect(() => process.kill(pid, 0)).toThrow();
     }
+  });
+
+  it('leaves out files that are not images or do not decode, and says which', async () => {
+    const images = tempDir('idx-bench-images-');
+    const photos = ['bags/mb01-blue-0.jpg', 'fruit/Avocado_001.jpg', 'fruit/Banana_001.jpg'];
+    const bad = ['text-file-renamed.jpg', 'truncated-half.jpg'];
+    photos.forEach((photo, i) =>
+      fs.copyFileSync(path.join(PRODUCTS, photo), path.join(images, `good-${i}.jpg`)),
+    );
+    bad.forEach((file) => fs.copyFileSync(path.join(ODD_IMAGES, file), path.join(images, file)));
+
+    const {
+      code,
+      json: report,
+      stderr,
+    } = await runIdxJson<BenchReport>([
+      'bench',
+      ...SHORT,
+      '--images',
+      images,
+      '--count',
+      '6',
+      '--workers',
+      '1',
+      '--redis-url',
+      redis.url,
+    ]);
+    expect(code, stderr).toBe(0);
+
+    expect(report.images).toMatchObject({ files: 3, count: 6 });
+    expect(report.images.leftOut.map((file) => path.basename(file.image)).sort()).toEqual(bad);
+    for (const file of report.images.leftOut) {
+      expect(file.reason.length).toBeGreaterThan(5);
+    }
+    expect(report.sync).toMatchObject({ items: 6, indexed: 6, failed: 0 });
+    expect(report.queued[0]).toMatchObject({ items: 6, indexed: 6, failed: 0 });
   });
 
   it('refuses a missing image folder, naming the flag, and leaves nothing behind', async () => {

@@ -49,7 +49,7 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
       concurrency: 2,
       threads: null,
     },
-    images: { folder: '/images', files: 100, count: 100 },
+    images: { folder: '/images', files: 100, count: 100, leftOut: [] },
     conditions: { quietCores: null, quietWaitSeconds: 0, notQuiet: 0 },
     store: { backend: 'sqlite' },
     enqueue: {
