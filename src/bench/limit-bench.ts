@@ -19,6 +19,8 @@ export interface LimitBenchOptions {
   threadCandidates: number[];
   /** Batch sizes to try at each thread count. */
   batchSizes: number[];
+  /** The batch size the workers use; the two together are also tried at it. */
+  pipelineBatchSize: number;
   /** Distinct image files; their bytes are read once and decoded from memory. */
   files: string[];
   /** CPU cores of the machine, for the CPU ceiling. */
@@ -168,23 +170,24 @@ type Arrangement = Omit<TogetherCandidate, 'itemsPerSecond' | 'cpuMsPerItem' | '
 
 /**
  * How models and cores can be arranged: one model per core with one thread each, and one
- * model with every core (or, with --threads, as many models as fit). Each arrangement uses
- * the batch size that was best for the model alone at its thread count.
+ * model with every core (or, with --threads, as many models as fit). Each is tried at the
+ * batch size that was best for the model alone at its thread count and at the workers'
+ * batch size: for a model as cheap as the tiny one the best batch alone is 1, which leaves
+ * too few images decoding at once when the two run together.
  */
 function arrangements(opts: LimitBenchOptions, candidates: LimitCandidate[]): Arrangement[] {
   const threadCounts = new Set(
     opts.threadCandidates.length === 1 ? opts.threadCandidates : [1, opts.cores],
   );
 
-  return [...threadCounts].map((threads) => {
+  return [...threadCounts].flatMap((threads) => {
     const atThreads = candidates.filter((candidate) => candidate.threads === threads);
     const pool = atThreads.length > 0 ? atThreads : candidates;
     const best = pool.reduce((a, b) => (b.itemsPerSecond > a.itemsPerSecond ? b : a));
-    return {
-      lanes: Math.max(1, Math.floor(opts.cores / threads)),
-      threads,
-      batchSize: best.batchSize,
-    };
+    const lanes = Math.max(1, Math.floor(opts.cores / threads));
+    const batchSizes = new Set([best.batchSize, opts.pipelineBatchSize]);
+
+    return [...batchSizes].map((batchSize) => ({ lanes, threads, batchSize }));
   });
 }
 

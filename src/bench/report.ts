@@ -126,12 +126,18 @@ function limitDetails(limit: BenchReport['limit']): string {
   const best = limit.together.find(
     (candidate) => candidate.itemsPerSecond === limit.togetherItemsPerSecond,
   );
-  const measured = best
-    ? `measured ${fixed(best.itemsPerSecond, 1)}/s with ${best.lanes} model(s) x ${best.threads} thread(s), batch ${best.batchSize}`
-    : `measured ${fixed(limit.togetherItemsPerSecond, 1)}/s`;
-  const bound = `${limit.cores} cores / (model ${fixed(limit.modelCpuMsPerItem, 1)} + decode ${fixed(limit.decodeCpuMsPerItem, 1)} CPU ms/item)`;
+  const how = best
+    ? ` with ${best.lanes} model(s) x ${best.threads} thread(s), batch ${best.batchSize}`
+    : '';
+  const model = fixed(limit.modelCpuMsPerItem, 1);
+  const decode = fixed(limit.decodeCpuMsPerItem, 1);
 
-  return `${measured}; one after the other ${fixed(limit.byTimeItemsPerSecond, 1)}/s; CPU bound ${fixed(limit.byCpuItemsPerSecond, 1)}/s = ${bound}`;
+  return [
+    `measured ${fixed(limit.togetherItemsPerSecond, 1)}/s${how}`,
+    `one after the other ${fixed(limit.byTimeItemsPerSecond, 1)}/s`,
+    `CPU bound ${fixed(limit.byCpuItemsPerSecond, 1)}/s = ${limit.cores} cores / ` +
+      `(model ${model} + decode ${decode} CPU ms/item)`,
+  ].join('; ');
 }
 
 function stagesTable(report: BenchReport): ReportTable {

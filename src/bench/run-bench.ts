@@ -163,6 +163,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       cacheDir: config.modelCacheDir,
       threadCandidates: config.threads ? [config.threads] : range(1, os.availableParallelism()),
       batchSizes: [...new Set([1, config.batchSize, 2 * config.batchSize])],
+      pipelineBatchSize: config.batchSize,
       files: [...new Set(images.jobs.map((job) => job.imagePath))],
       cores: os.availableParallelism(),
       decodeConcurrency: Math.max(4, 2 * os.availableParallelism()),
