@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { parseCsv, readManifest } from '../../src/images/manifest.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 function write(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idx-manifest-'));
+  const dir = makeTempDir('idx-manifest-');
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
   return file;

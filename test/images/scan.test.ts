@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { scanPaths } from '../../src/images/scan.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 function tree(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'idx-scan-'));
+  const root = makeTempDir('idx-scan-');
   fs.mkdirSync(path.join(root, 'shoes/red'), { recursive: true });
   fs.mkdirSync(path.join(root, '.git'));
   fs.writeFileSync(path.join(root, 'shoes/red/a.jpg'), 'x');

@@ -4,7 +4,6 @@
  * unchanged against both.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { VectorStore } from '../../src/store/vector-store.js';
 import { type QdrantStandin, startQdrantStandin } from '../support/qdrant-standin/server.js';
 import { makePoint } from '../support/points.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 let standin: QdrantStandin;
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const stores: [string, () => VectorStore][] = [
-  ['sqlite', () => new SqliteStore(fs.mkdtempSync(path.join(os.tmpdir(), 'idx-contract-')))],
+  ['sqlite', () => new SqliteStore(makeTempDir('idx-contract-'))],
   ['qdrant', () => new QdrantStore({ url: standin.url })],
 ];
 

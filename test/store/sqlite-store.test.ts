@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -8,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { makePoint } from '../support/points.js';
+import { makeTempDir } from '../support/temp-dirs.js';
 
 const run = promisify(execFile);
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'idx-sqlite-'));
+const tempDir = () => makeTempDir('idx-sqlite-');
 const spec = { name: 'products', dimension: 8, model: 'tiny' };
 
 describe('SqliteStore', () => {

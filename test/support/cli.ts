@@ -3,9 +3,8 @@
  * first (`npm test` runs `npm run build`), so these exercise the shipped code.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { makeTempDir } from './temp-dirs.js';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const SHARED = path.resolve(ROOT, '../shared');
@@ -21,7 +20,7 @@ export interface CliResult {
 }
 
 export function tempDir(prefix = 'idx-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return makeTempDir(prefix);
 }
 
 /** Starts `idx <args>`; the caller waits on it or signals it. */

@@ -3,13 +3,11 @@
  * Tests never share the machine's Redis on 6379, and fault tests can stop and restart it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { makeTempDir } from './temp-dirs.js';
 
 export interface TestRedis {
   url: string;
@@ -34,7 +32,7 @@ export async function freePort(): Promise<number> {
 
 export async function startTestRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idx-redis-'));
+  const dir = makeTempDir('idx-redis-');
   let child: ChildProcess | undefined;
 
   const start = async () => {
