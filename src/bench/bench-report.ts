@@ -171,8 +171,8 @@ export interface LimitResult {
   /** 1 / (1/model + 1/decode), both measured alone on the whole machine. */
   byTimeItemsPerSecond: number;
   /**
-   * cores x 1000 / `cpuMsPerItem`: a bound, reached only if both cores stayed busy at the
-   * CPU cost each part has alone; null off Linux.
+   * cores x 1000 / `cpuMsPerItem`: what the parts' CPU cost alone allows with every core
+   * busy (not a ceiling; see limit-bench.ts); null off Linux.
    */
   byCpuItemsPerSecond: number | null;
   /** The model alone on preprocessed tensors, at the best thread count and batch size. */

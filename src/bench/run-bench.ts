@@ -46,7 +46,7 @@ export interface BenchOptions {
   workers?: number;
   /**
    * Rounds of queued runs (1..N workers each), the median run of each worker count kept.
-   * On a virtual machine the same run varies by up to 10 % from one minute to the next;
+   * On a virtual machine the same run varies by 10-20 % from one minute to the next;
    * interleaved rounds share that drift among the worker counts. Default 1.
    */
   repeat?: number;
@@ -305,10 +305,10 @@ async function runQueued(context: RunContext, rounds: Rounds): Promise<QueuedRes
     }
   }
 
-  return runs.map((rounds) => {
-    const sorted = [...rounds].sort((a, b) => a.itemsPerSecond - b.itemsPerSecond);
+  return runs.map((results) => {
+    const sorted = [...results].sort((a, b) => a.itemsPerSecond - b.itemsPerSecond);
     const median = sorted[Math.floor((sorted.length - 1) / 2)];
-    return { ...median, rounds: rounds.map((result) => result.itemsPerSecond) };
+    return { ...median, rounds: results.map((result) => result.itemsPerSecond) };
   });
 }
 
