@@ -12,11 +12,12 @@ idx() { node bin/idx.js "$@"; }
 idx enqueue --manifest examples/products/manifest.csv
 
 # With Redis the images are queued and a worker indexes them; without it, enqueue has
-# already indexed them synchronously and said so.
+# already indexed them synchronously and said so, and status (which reads the queue in
+# Redis) has nothing to report.
 if idx status --json | grep -q '"available":true'; then
   idx work --worker-id demo-1 --until-idle
+  idx status
 fi
 
-idx status
 idx search --image examples/products/hat/2a12baab-f020-42e3-8e6b-5d82e3ed0b55.jpg --limit 3
 idx search --text "a summer dress" --limit 3

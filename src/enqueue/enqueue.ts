@@ -8,6 +8,12 @@ import {
   isTransient,
 } from '../core/errors.js';
 import { type ImageJob, type Logger, silentLogger } from '../core/types.js';
+import {
+  findMissingFiles,
+  missingFilesError,
+  resolveModelSource,
+  visionFiles,
+} from '../embed/model-source.js';
 import { CollectionGuard } from '../pipeline/collection-guard.js';
 import { EmbedderPool } from '../pipeline/embedder-pool.js';
 import { indexSynchronously } from '../pipeline/sync-indexer.js';
@@ -97,6 +103,7 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
 
     if (redis) {
       await closeRedis(redis);
+      warnIfModelMissing(config, logger);
       await queueJobs(plan.jobs, store, config, summary, opts, logger);
     } else {
       summary.mode = 'sync';
@@ -108,6 +115,26 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
 
   summary.seconds = Math.round(performance.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * Queued jobs are embedded by workers, which may run on another machine with the model, so
+ * a model missing here is not an error; but when the workers share this machine every job
+ * would fail, so say so before queueing.
+ */
+function warnIfModelMissing(config: IdxConfig, logger: Logger): void {
+  if (config.allowDownload) {
+    return;
+  }
+
+  const source = resolveModelSource(modelReference(config.model), config.modelCacheDir);
+  const missing = findMissingFiles(source.folder, visionFiles(config.dtype));
+  if (missing.length > 0) {
+    const why = missingFilesError(source, missing).message;
+    logger.warn(
+      `${why} The jobs are queued anyway, for workers on a machine that has the model; a worker without it fails every job.`,
+    );
+  }
 }
 
 async function queueJobs(

@@ -57,6 +57,7 @@ describe('idx enqueue + work + status on the real product photos', () => {
       ...common,
     ]);
     expect(enqueue.code).toBe(0);
+    expect(enqueue.stderr).not.toMatch(/queued anyway/);
     expect(enqueue.json).toMatchObject({
       mode: 'queued',
       total: 297,
@@ -125,6 +126,24 @@ describe('idx enqueue + work + status on the real product photos', () => {
     await runIdx(['work', '--until-idle', ...model, ...common]);
     const status = await runIdxJson<Status>(['status', ...common]);
     expect(status.json.store.points).toBe(297 + 18);
+  });
+
+  it('queues for a model missing on this machine but warns, naming the folder and the fix', async () => {
+    const { dataDir, common } = setup('missing-model');
+    const nowhere = path.join(dataDir, 'no-such-model');
+
+    const queued = await runIdxJson<Summary>([
+      'enqueue',
+      path.join(PRODUCTS, 'hat'),
+      '--model',
+      nowhere,
+      ...common,
+    ]);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.json).toMatchObject({ mode: 'queued', failed: 0 });
+    expect(queued.json.queued).toBeGreaterThan(0);
+    expect(queued.stderr).toContain(nowhere);
+    expect(queued.stderr).toMatch(/queued anyway, for workers on a machine that has the model/);
   });
 
   it('indexes synchronously when Redis is down, and says so', async () => {
