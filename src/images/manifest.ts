@@ -34,7 +34,10 @@ export async function readManifest(
   file: string,
 ): Promise<{ entries: ManifestEntry[]; problems: ManifestProblem[] }> {
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`Cannot read manifest ${file}: ${err.code ?? err.message}.`);
+    const why = err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message);
+    throw new ConfigError(
+      `Cannot read manifest ${file} (${why}); pass --manifest <CSV or JSONL file> with the columns product_id,name,category,image.`,
+    );
   });
 
   const records = /\.jsonl?$/i.test(file) ? parseJsonLines(text) : parseCsvRecords(text, file);

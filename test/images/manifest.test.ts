@@ -81,6 +81,14 @@ describe('readManifest', () => {
     );
   });
 
+  it('says a missing manifest does not exist and what to pass instead', async () => {
+    const missing = path.join(makeTempDir('idx-manifest-'), 'nope.csv');
+
+    await expect(readManifest(missing)).rejects.toThrow(
+      /Cannot read manifest .*nope\.csv \(no such file\); pass --manifest <CSV or JSONL file>/,
+    );
+  });
+
   it('reads the real products manifest: 297 rows, none rejected', async () => {
     const manifest = path.resolve(__dirname, '../../../shared/datasets/products/manifest.csv');
     const { entries, problems } = await readManifest(manifest);
