@@ -31,7 +31,7 @@ export const DEFAULT_MIN_ITEMS = 1000;
 /** The bench's workload: K jobs over the images of one folder. */
 export interface BenchImages {
   folder: string;
-  /** Distinct image files found. */
+  /** Distinct image files the jobs use (fewer than found when --count cuts the list). */
   files: number;
   /** Jobs, `count` long; repeated files get their own keys, so each is a new point. */
   jobs: ImageJob[];
@@ -85,7 +85,8 @@ export async function collectBenchImages(
     copyOf(files[index % files.length], Math.floor(index / files.length)),
   );
 
-  return { folder, files: files.length, jobs, leftOut };
+  const used = new Set(jobs.map((job) => job.imagePath)).size;
+  return { folder, files: used, jobs, leftOut };
 }
 
 /**

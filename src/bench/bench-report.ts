@@ -232,7 +232,8 @@ export interface TargetResult {
   /** The model the target is stated for; the run may use another. */
   statedFor: string;
   measured: string;
-  met: boolean;
+  /** null when this run cannot tell (e.g. a single worker count was run). */
+  met: boolean | null;
 }
 
 export interface CleanupResult {

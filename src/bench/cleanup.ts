@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 
 import type { Redis } from 'ioredis';
@@ -78,6 +79,22 @@ export class BenchCleanup {
   track(worker: WorkerProcess): void {
     this.workers.add(worker);
     void worker.exited.then(() => this.workers.delete(worker));
+  }
+
+  /**
+   * What can still be done when the process exits before {@link run} finished (a second
+   * Ctrl-C): kill the workers, which would otherwise go on without their bench, and remove
+   * the temporary folder. Only synchronous work is possible then; the Redis keys stay.
+   */
+  exitNow(): void {
+    for (const worker of this.workers) {
+      try {
+        process.kill(worker.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(this.parts.tempDir, { recursive: true, force: true });
   }
 
   /** Removes everything; a second call waits for the first and returns its result. */

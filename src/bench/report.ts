@@ -23,7 +23,7 @@ export function reportParts(report: BenchReport): ReportParts {
   const { machine, model, images } = report;
 
   return {
-    heading: `idx bench: ${model.name} (${model.dtype}) on ${images.count} images`,
+    heading: `idx bench: ${model.name} (${model.dtype}) on ${images.count} items from ${images.files} image files`,
     facts: [
       `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`,
       `Model: ${model.reference} (${model.dtype}, ${model.dimension}-D); batch ${model.batchSize}, ${model.concurrency} batch(es) in flight per worker, ONNX threads ${model.threads ?? 'chosen by each process'}.`,
@@ -37,6 +37,7 @@ export function reportParts(report: BenchReport): ReportParts {
       candidatesTable(report),
       togetherTable(report),
       targetsTable(report),
+      ...leftOutTable(report),
     ],
     notes: notes(report),
   };
@@ -47,9 +48,9 @@ function leftOutFact(report: BenchReport): string {
   if (leftOut.length === 0) {
     return '';
   }
-  const shown = leftOut.slice(0, 3).map((file) => `${path.basename(file.image)}: ${file.reason}`);
-  const more = leftOut.length > 3 ? `; and ${leftOut.length - 3} more` : '';
-  return ` Left out ${leftOut.length} file(s) idx cannot index (${shown.join('; ')}${more}).`;
+  const shown = leftOut.slice(0, 3).map((file) => path.basename(file.image));
+  const more = leftOut.length > 3 ? ` and ${leftOut.length - 3} more` : '';
+  return ` Left out ${leftOut.length} file(s) idx cannot index (${shown.join(', ')}${more}; see the table below).`;
 }
 
 function quietFact(report: BenchReport): string {
@@ -99,7 +100,9 @@ function throughputTable(report: BenchReport): ReportTable {
       '',
     ],
     [
-      'limit: model + decode together (no queue, store or files)',
+      limit.basis === 'together'
+        ? 'limit: model + decode together (measured; no queue, store or files)'
+        : 'limit: model + decode one after the other (from the parts; above the measured)',
       fixed(limit.itemsPerSecond, 1),
       '',
       '',
@@ -228,6 +231,20 @@ function togetherTable(report: BenchReport): ReportTable {
   };
 }
 
+function leftOutTable(report: BenchReport): ReportTable[] {
+  const { leftOut } = report.images;
+  if (leftOut.length === 0) {
+    return [];
+  }
+  return [
+    {
+      title: `Files left out (${leftOut.length}): not images, or they do not decode`,
+      head: ['file', 'reason'],
+      rows: leftOut.map((file) => [file.image, file.reason]),
+    },
+  ];
+}
+
 function targetsTable(report: BenchReport): ReportTable {
   return {
     title: 'Targets',
@@ -236,7 +253,7 @@ function targetsTable(report: BenchReport): ReportTable {
       target.target,
       target.statedFor,
       target.measured,
-      target.met ? 'yes' : 'NO',
+      target.met === null ? 'n/a' : target.met ? 'yes' : 'NO',
     ]),
   };
 }

@@ -136,6 +136,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     dataDir: tempDir,
   };
   const cleanup = new BenchCleanup({ redis, queue, collection, tempDir, logger });
+  const onExit = () => cleanup.exitNow();
+  process.once('exit', onExit);
 
   try {
     await clearQueueKeys(redis, queue);
@@ -234,6 +236,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     return roundNumbers({ ...report, seconds, cleanup: cleaned });
   } finally {
     await cleanup.run();
+    process.off('exit', onExit);
     await closeRedis(redis);
   }
 }

@@ -80,7 +80,8 @@ describe('idx bench with the embedded store', () => {
     );
     expect(code, stderr).toBe(0);
 
-    expect(report.images).toMatchObject({ folder: PRODUCTS, files: 297, count });
+    // 20 items cut from the 297 photos use 20 of them.
+    expect(report.images).toMatchObject({ folder: PRODUCTS, files: count, count, leftOut: [] });
     expect(report.model).toMatchObject({ dtype: 'fp32', dimension: 512, batchSize: 8 });
     expect(report.store.backend).toBe('sqlite');
 
@@ -216,6 +217,44 @@ describe('idx bench with the embedded store', () => {
     }
   });
 
+  it('on a second signal exits at once, still killing its workers and removing its files', async () => {
+    const tmp = tempDir('idx-bench-tmp-');
+    const bench = startIdx(
+      ['bench', ...QUICK, '--count', '297', '--workers', '2', '--redis-url', redis.url],
+      { TMPDIR: tmp },
+    );
+
+    let queue = '';
+    await waitFor(
+      async () => {
+        const [key] = await redis.client.keys('idx:idx-bench-*:workers');
+        queue = key?.split(':')[1] ?? '';
+        return queue !== '' && (await redis.client.hlen(key)) > 0;
+      },
+      45_000,
+      'a bench worker to register',
+    );
+    const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
+    const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
+
+    bench.kill('SIGTERM');
+    bench.kill('SIGTERM');
+    const result = await bench.result;
+
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/again: exiting now; its workers are killed/);
+    expect(result.stderr).toContain(`"${queue}"`);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+    for (const pid of pids) {
+      await waitFor(async () => !isAlive(pid), 5000, `bench worker ${pid} to be gone`);
+    }
+    // Only synchronous work is possible on the way out: the queue's keys are left.
+    const left = await queueKeys(queue);
+    if (left.length > 0) {
+      await redis.client.del(...left);
+    }
+  });
+
   it('leaves out files that are not images or do not decode, and says which', async () => {
     const images = tempDir('idx-bench-images-');
     const photos = ['bags/mb01-blue-0.jpg', 'fruit/Avocado_001.jpg', 'fruit/Banana_001.jpg'];
@@ -254,6 +293,7 @@ describe('idx bench with the embedded store', () => {
 
   it('refuses a missing image folder, naming the flag, and leaves nothing behind', async () => {
     const tmp = tempDir('idx-bench-tmp-');
+    const reports = tempDir('idx-bench-report-');
     const result = await runIdx(
       [
         'bench',
@@ -263,6 +303,8 @@ describe('idx bench with the embedded store', () => {
         path.join(tmp, 'nowhere'),
         '--redis-url',
         redis.url,
+        '--report',
+        path.join(reports, 'bench.md'),
       ],
       { TMPDIR: tmp },
     );
@@ -270,6 +312,8 @@ describe('idx bench with the embedded store', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--images .*nowhere is not a folder/);
     expect(fs.readdirSync(tmp)).toEqual([]);
+    // The --report path was checked up front, and no empty report is left.
+    expect(fs.readdirSync(reports)).toEqual([]);
     expect(await redis.client.keys('*idx-bench-*')).toEqual([]);
   });
 });
@@ -332,3 +376,12 @@ describe('idx bench with Qdrant', () => {
     expect(markdown).toMatch(/### Targets/);
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

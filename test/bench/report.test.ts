@@ -143,7 +143,7 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
   return { ...base, ...overrides };
 }
 
-function metById(run: BenchReport): Record<string, boolean> {
+function metById(run: BenchReport): Record<string, boolean | null> {
   return Object.fromEntries(evaluateTargets(run).map((target) => [target.id, target.met]));
 }
 
@@ -175,6 +175,10 @@ describe('bench targets', () => {
     });
   });
 
+  it('cannot tell whether more workers are slower when only one worker count ran', () => {
+    expect(metById(report({ queued: [queued(1, 30)] }))['no-oversubscription']).toBeNull();
+  });
+
   it('say which model each target is stated for, and when --threads overrode the default', () => {
     const targets = evaluateTargets(report({ model: { ...report().model, threads: 1 } }));
 
@@ -196,7 +200,7 @@ describe('bench Markdown report', () => {
     expect(markdown).toContain('| queued, 2 worker process(es) | 36.0 | 10 | 20 |');
     expect(markdown).toContain('| limit: model alone (2 thread(s), batch 8) | 55.0 |');
     expect(markdown).toContain(
-      '| limit: model + decode together (no queue, store or files) | 40.0 |',
+      '| limit: model + decode together (measured; no queue, store or files) | 40.0 |',
     );
     expect(markdown).toContain(
       'measured 40.0/s with 2 model(s) x 1 thread(s), batch 8; one after the other 39.0/s; CPU bound 41.7/s = 2 cores / (model 36.0 + decode 12.0',
@@ -212,5 +216,28 @@ describe('bench Markdown report', () => {
       '| per-item overhead outside the model < 5 ms | the tiny model | 4.90 ms = 27.80 ms per item with 2 worker(s) - 18.20 ms for the model alone',
     );
     expect(markdown).toContain('collection "bench-1" removed');
+  });
+  it('says when the limit is the one-after-the-other figure, and lists every file left out', () => {
+    const base = report();
+    const leftOut = ['a.svg', 'b.heic', 'c.bmp', 'd.jpg'].map((name) => ({
+      image: `/images/${name}`,
+      reason: `reason for ${name}`,
+    }));
+    const run = report({
+      limit: { ...base.limit, itemsPerSecond: 41, basis: 'time', byTimeItemsPerSecond: 41 },
+      images: { ...base.images, leftOut },
+    });
+    const markdown = toMarkdown({ ...run, targets: evaluateTargets(run) });
+
+    expect(markdown).toContain(
+      '| limit: model + decode one after the other (from the parts; above the measured) | 41.0 |',
+    );
+    expect(markdown).toContain(
+      'Left out 4 file(s) idx cannot index (a.svg, b.heic, c.bmp and 1 more',
+    );
+    expect(markdown).toContain('### Files left out (4): not images, or they do not decode');
+    for (const file of leftOut) {
+      expect(markdown).toContain(`| ${file.image} | ${file.reason} |`);
+    }
   });
 });

@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import type { BenchReport } from '../../bench/bench-report.js';
 import { COMPUTE_EQUIVALENT } from '../../bench/compute-equivalent.js';
 import { reportParts, toMarkdown } from '../../bench/report.js';
-import { runBench } from '../../bench/run-bench.js';
+import { benchNames, runBench } from '../../bench/run-bench.js';
 import { resolveConfig } from '../../config/config.js';
 import { ConfigError, ModelError } from '../../core/errors.js';
 import { type CliContext, ExitCode } from '../context.js';
@@ -94,12 +94,13 @@ export function registerBench(program: Command, context: CliContext): void {
     const showPhases = !flags.json || Boolean(flags.verbose);
 
     const abort = new AbortController();
+    const names = benchNames();
     let signals = 0;
     const onSignal = (signal: string) => {
       signals++;
       if (signals > 1) {
         terminal.err(
-          `${signal} again: exiting now; the bench queue and collection may be left behind.`,
+          `${signal} again: exiting now; its workers are killed and its files removed, but the bench queue "${names.queue}" and collection "${names.collection}" may be left behind.`,
         );
         process.exit(ExitCode.interrupted);
       }
@@ -122,13 +123,19 @@ export function registerBench(program: Command, context: CliContext): void {
     if (flags.report) {
       checkWritable(flags.report);
     }
+    const count = whole(flags.count, '--count');
+    if (count !== undefined && count < 100) {
+      logger.warn(
+        `--count ${count}: with fewer than 100 items, starting and draining the workers dominate and the rates say little; use it to try the bench, not to measure.`,
+      );
+    }
 
     let report: BenchReport;
     try {
       report = await runBench({
         config,
         images: flags.images,
-        count: whole(flags.count, '--count'),
+        count,
         workers,
         repeat: whole(flags.repeat, '--repeat'),
         enqueueJobs: whole(flags.enqueueJobs, '--enqueue-jobs'),
@@ -159,10 +166,15 @@ export function registerBench(program: Command, context: CliContext): void {
   });
 }
 
+// Creates the folder if needed, but leaves no empty report behind if the run then fails.
 function checkWritable(file: string): void {
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const existed = fs.existsSync(file);
     fs.appendFileSync(file, '');
+    if (!existed) {
+      fs.rmSync(file);
+    }
   } catch (err) {
     throw new ConfigError(`Cannot write --report ${file}: ${(err as Error).message}.`);
   }
