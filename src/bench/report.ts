@@ -23,7 +23,9 @@ export function reportParts(report: BenchReport): ReportParts {
   const { machine, model, images } = report;
 
   return {
-    heading: `idx bench: ${model.name} (${model.dtype}) on ${images.count} items from ${images.files} image files`,
+    heading:
+      `idx bench: ${model.name} (${model.dtype}) ` +
+      `on ${images.count} items from ${images.files} image files`,
     facts: [
       `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`,
       `Model: ${model.reference} (${model.dtype}, ${model.dimension}-D); batch ${model.batchSize}, ${model.concurrency} batch(es) in flight per worker, ONNX threads ${model.threads ?? 'chosen by each process'}.`,
@@ -50,7 +52,8 @@ function leftOutFact(report: BenchReport): string {
   }
   const shown = leftOut.slice(0, 3).map((file) => path.basename(file.image));
   const more = leftOut.length > 3 ? ` and ${leftOut.length - 3} more` : '';
-  return ` Left out ${leftOut.length} file(s) idx cannot index (${shown.join(', ')}${more}; see the table below).`;
+  const list = `${shown.join(', ')}${more}`;
+  return ` Left out ${leftOut.length} file(s) idx cannot index (${list}; see the table below).`;
 }
 
 function quietFact(report: BenchReport): string {

@@ -217,7 +217,7 @@ describe('idx bench with the embedded store', () => {
     }
   });
 
-  it('on a second signal exits at once, still killing its workers and removing its files', async () => {
+  it('on a second signal exits at once, killing its workers, removing its files', async () => {
     const tmp = tempDir('idx-bench-tmp-');
     const bench = startIdx(
       ['bench', ...QUICK, '--count', '297', '--workers', '2', '--redis-url', redis.url],

@@ -128,7 +128,7 @@ describe('idx enqueue + work + status on the real product photos', () => {
     expect(status.json.store.points).toBe(297 + 18);
   });
 
-  it('queues for a model missing on this machine but warns, naming the folder and the fix', async () => {
+  it('queues for a model missing here, warning with the folder and the fix', async () => {
     const { dataDir, common } = setup('missing-model');
     const nowhere = path.join(dataDir, 'no-such-model');
 
