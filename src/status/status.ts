@@ -14,21 +14,25 @@ import { openStore } from '../store/open-store.js';
 import { SQLITE_FILE } from '../store/sqlite-store.js';
 import { maskUrl } from '../util/mask.js';
 
+/** Jobs by state, and idx's outcome counters since the queue was first used. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  /** Jobs that ended well: indexed plus skipped as unchanged. */
+  succeeded: number;
+  failed: number;
+  delayed: number;
+  indexed: number;
+  skipped: number;
+  retried: number;
+}
+
 /** Everything `idx status` shows. Counts are jobs; `points` is what the store holds. */
 export interface StatusReport {
   redis: { available: boolean; url: string; error?: string };
   queue: string;
-  counts: {
-    waiting: number;
-    active: number;
-    /** Jobs that ended well: indexed plus skipped as unchanged. */
-    succeeded: number;
-    failed: number;
-    delayed: number;
-    indexed: number;
-    skipped: number;
-    retried: number;
-  };
+  /** null when Redis cannot be reached: the figures are unknown, not zero. */
+  counts: QueueCounts | null;
   workers: WorkerStatus[];
   throughput: { perMinute: number; etaSeconds: number | null };
   store: {
@@ -55,23 +59,12 @@ export interface JobStatus {
   finishedAt?: string;
 }
 
-const EMPTY_COUNTS = {
-  waiting: 0,
-  active: 0,
-  succeeded: 0,
-  failed: 0,
-  delayed: 0,
-  indexed: 0,
-  skipped: 0,
-  retried: 0,
-};
-
 /** Collects the status report. Never throws for an unreachable Redis or store: it reports them. */
 export async function collectStatus(config: IdxConfig): Promise<StatusReport> {
   const report: StatusReport = {
     redis: { available: false, url: maskUrl(config.redisUrl) },
     queue: config.queue,
-    counts: { ...EMPTY_COUNTS },
+    counts: null,
     workers: [],
     throughput: { perMinute: 0, etaSeconds: null },
     store: {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { resolveConfig } from '../../config/config.js';
 import {
   type JobStatus,
+  type QueueCounts,
   type StatusReport,
   collectJobStatus,
   collectStatus,
@@ -57,8 +58,8 @@ function describe(report: StatusReport): string {
       : `Redis ${report.redis.url}: UNAVAILABLE. ${report.redis.error} Queue figures unknown.`,
   ];
 
-  if (report.redis.available) {
-    lines.push(...describeQueue(report));
+  if (report.counts) {
+    lines.push(...describeQueue(report, report.counts));
   }
   lines.push(describeStore(report.store));
 
@@ -71,7 +72,7 @@ function describe(report: StatusReport): string {
   return lines.join('\n');
 }
 
-function describeQueue({ counts, throughput, workers }: StatusReport): string[] {
+function describeQueue({ throughput, workers }: StatusReport, counts: QueueCounts): string[] {
   const table = new Table({ head: [...COUNT_COLUMNS], style: tableStyle() });
   table.push(COUNT_COLUMNS.map((name) => counts[name]));
 
