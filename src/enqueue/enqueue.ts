@@ -18,6 +18,7 @@ import { CollectionGuard } from '../pipeline/collection-guard.js';
 import { EmbedderPool } from '../pipeline/embedder-pool.js';
 import { indexSynchronously } from '../pipeline/sync-indexer.js';
 import { JobQueue } from '../queue/job-queue.js';
+import { JobRecords } from '../queue/job-records.js';
 import { closeRedis, connectRedis } from '../queue/redis-connection.js';
 import { openStore } from '../store/open-store.js';
 import { checkCompatible, modelMismatch } from '../store/compatibility.js';
@@ -102,6 +103,7 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
     }
 
     if (redis) {
+      await new JobRecords(redis, config.queue).recordRefused(plan.rejected);
       await closeRedis(redis);
       warnIfModelMissing(config, logger);
       await queueJobs(plan.jobs, store, config, summary, opts, logger);

@@ -95,6 +95,25 @@ export class JobRecords {
     await pipeline.exec();
   }
 
+  /**
+   * Images enqueue refused before queueing (missing, empty, not images): counted as failed
+   * and listed with the failures, without a job id, so that `idx status` accounts for every
+   * image it was given.
+   */
+  async recordRefused(refused: { image: string; reason: string }[]): Promise<void> {
+    if (refused.length === 0) {
+      return;
+    }
+
+    const at = new Date().toISOString();
+    const pipeline = this.redis.multi().hincrby(this.keys.stats, 'failed', refused.length);
+    for (const { image, reason } of refused) {
+      const failure: FailureRecord = { jobId: '', image, reason, worker: 'enqueue', at };
+      pipeline.lpush(this.keys.failures, JSON.stringify(failure));
+    }
+    await pipeline.ltrim(this.keys.failures, 0, FAILURES_KEPT - 1).exec();
+  }
+
   async recordRetry(jobId: string, reason: string, attempts: number): Promise<void> {
     await this.redis
       .multi()

@@ -75,12 +75,14 @@ it('every odd image ends indexed or failed as its README expects', async () => {
   expect(enqueue.json.total).toBe(56);
   expect(enqueue.json.queued + enqueue.json.failed).toBe(56);
   expect(worker.indexed + worker.failed).toBe(enqueue.json.queued);
+  // Status accounts for every file: refused at enqueue or failed in the worker.
   expect(status.json.counts).toMatchObject({
     waiting: 0,
     active: 0,
     delayed: 0,
-    failed: worker.failed,
+    failed: enqueue.json.failed + worker.failed,
   });
+  expect(status.json.counts.succeeded + status.json.counts.failed).toBe(56);
   expect(status.json.store.points).toBe(56 - Object.keys(FAILS).length);
 
   // One job by id: a decoding failure, and an image that was indexed.

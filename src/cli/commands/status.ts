@@ -66,7 +66,8 @@ function describe(report: StatusReport): string {
   if (report.failures.length > 0) {
     lines.push('Last failures:');
     for (const failure of report.failures) {
-      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason} (job ${failure.jobId})`);
+      const where = failure.jobId ? `job ${failure.jobId}` : 'refused at enqueue';
+      lines.push(`  ${failure.at} ${failure.image}: ${failure.reason} (${where})`);
     }
   }
   return lines.join('\n');
