@@ -39,7 +39,7 @@ export type Dtype = 'fp32' | 'q8';
 
 /** What became of one image. Every image ends in exactly one of these. */
 export type Outcome =
-  | { status: 'indexed'; pointId: string }
+  | { status: 'indexed'; pointId: string; note?: string }
   | { status: 'skipped'; pointId: string; reason: string }
   | { status: 'failed'; reason: string; code: string };
 

@@ -48,6 +48,8 @@ export interface EnqueueSummary {
   skipped: number;
   failed: number;
   failures: Rejection[];
+  /** Images indexed in part (sync mode): the first frame of an animation, page of a TIFF. */
+  notes: { image: string; note: string }[];
   /** Redis URL with the password masked. */
   redis: string;
   collection: string;
@@ -79,6 +81,7 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
     skipped: plan.duplicates.length,
     failed: plan.rejected.length,
     failures: [...plan.rejected],
+    notes: [],
     redis: maskUrl(config.redisUrl),
     collection: config.collection,
     seconds: 0,
@@ -248,6 +251,9 @@ async function indexHere(
         summary.failures.push({ image: jobs[index].imagePath, reason: outcome.reason });
       } else {
         summary[outcome.status]++;
+      }
+      if (outcome.status === 'indexed' && outcome.note) {
+        summary.notes.push({ image: jobs[index].imagePath, note: outcome.note });
       }
     });
   } finally {

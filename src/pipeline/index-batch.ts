@@ -48,6 +48,8 @@ interface Pending {
   pointId: string;
   sha256: string;
   pixels?: Float32Array;
+  /** Said about an image indexed in part: the first frame of an animation, page of a TIFF. */
+  note?: string;
 }
 
 /**
@@ -104,7 +106,12 @@ export async function indexBatch(jobs: ImageJob[], deps: PipelineDeps): Promise<
   }
   timings.upsert += performance.now() - started;
 
-  decoded.forEach((item) => (outcomes[item.index] = { status: 'indexed', pointId: item.pointId }));
+  decoded.forEach((item) => {
+    const { pointId, note } = item;
+    outcomes[item.index] = note
+      ? { status: 'indexed', pointId, note }
+      : { status: 'indexed', pointId };
+  });
   return { outcomes, timings, embedded: decoded.length };
 }
 
@@ -172,7 +179,7 @@ async function decode(
     const started = performance.now();
     try {
       const result = await preprocessImage(item.bytes, embedder.preprocess);
-      return { ...item, bytes: undefined, pixels: result.pixels };
+      return { ...item, bytes: undefined, pixels: result.pixels, note: partNote(result) };
     } catch (err) {
       // Whatever the decoder throws, the image is the cause; retrying would not help.
       outcomes[item.index] = failed(
@@ -215,4 +222,13 @@ function failAll(jobs: ImageJob[], err: unknown): Outcome[] {
 function failed(err: unknown): Outcome {
   const code = err instanceof IdxError ? err.code : 'FAILED';
   return { status: 'failed', reason: errorMessage(err), code };
+}
+
+/** Only the first frame or page of a multi-frame file is indexed; the outcome says so. */
+function partNote(decoded: { pages: number; format: string }): string | undefined {
+  if (decoded.pages <= 1) {
+    return undefined;
+  }
+  const parts = decoded.format === 'tiff' ? 'pages' : 'frames';
+  return `indexed the first of its ${decoded.pages} ${parts}`;
 }

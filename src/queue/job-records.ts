@@ -33,6 +33,8 @@ export interface JobOutcomeRecord {
   image: string;
   attempts: number;
   reason?: string;
+  /** For an image indexed in part, what was indexed (see indexBatch). */
+  note?: string;
   worker?: string;
   finishedAt?: string;
 }
@@ -69,6 +71,8 @@ export class JobRecords {
     };
     if (outcome.status !== 'indexed') {
       record.reason = outcome.reason;
+    } else if (outcome.note) {
+      record.note = outcome.note;
     }
 
     const pipeline = this.redis
@@ -176,6 +180,7 @@ export class JobRecords {
       image: raw.image ?? '',
       attempts: Number(raw.attempts ?? 0),
       reason: raw.reason,
+      note: raw.note,
       worker: raw.worker,
       finishedAt: raw.finishedAt,
     };

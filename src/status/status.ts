@@ -55,6 +55,7 @@ export interface JobStatus {
   image?: string;
   attempts?: number;
   reason?: string;
+  note?: string;
   worker?: string;
   finishedAt?: string;
 }

@@ -185,6 +185,8 @@ export class IndexWorker {
     this.counts[outcome.status]++;
     if (outcome.status === 'failed') {
       this.logger.warn(`${this.workerId}: failed ${job.data.image_path}: ${outcome.reason}`);
+    } else if (outcome.status === 'indexed' && outcome.note) {
+      this.logger.info(`${this.workerId}: ${job.data.image_path}: ${outcome.note}`);
     }
     await this.records!.recordOutcome(job.id, job.data.image_path, outcome, {
       worker: this.workerId,

@@ -33,11 +33,20 @@ const FAILS: Record<string, RegExp> = {
   'truncated.png': /truncated PNG/,
 };
 
+/** Files with several frames or pages: the first is indexed, and idx says so. */
+const IN_PART: Record<string, string> = {
+  'animated-30-frames.gif': 'indexed the first of its 30 frames',
+  'animated-9-frames.webp': 'indexed the first of its 9 frames',
+  'multipage-3-products.tiff': 'indexed the first of its 3 pages',
+  'tiff-multipage-fax-bilevel.tif': 'indexed the first of its 2 pages',
+};
+
 interface Summary {
   total: number;
   queued: number;
   failed: number;
   failures: { image: string; reason: string }[];
+  notes?: { image: string; note: string }[];
 }
 
 const redis = useTestRedis();
@@ -95,6 +104,12 @@ it('every odd image ends indexed or failed as its README expects', async () => {
   expect(one.json).toMatchObject({ state: 'failed', attempts: 1 });
   expect(one.json.reason).toMatch(/truncated PNG/);
 
+  const inPart = [...work.stderr.matchAll(/: (\S+): (indexed the first of .+)$/gm)];
+  expect(Object.fromEntries(inPart.map((m) => [path.basename(m[1]), m[2]]))).toEqual(IN_PART);
+  const gifId = `products.${pointIdFor('animated-30-frames', 'animated-30-frames.gif')}`;
+  const gif = await runIdxJson<{ state: string; note: string }>(['status', gifId, ...common]);
+  expect(gif.json).toMatchObject({ state: 'indexed', note: IN_PART['animated-30-frames.gif'] });
+
   const indexedId = `products.${pointIdFor('progressive', 'progressive.jpg')}`;
   const indexed = await runIdxJson<{ state: string }>(['status', indexedId, ...common]);
   expect(indexed.json.state).toBe('indexed');
@@ -123,4 +138,6 @@ it('the synchronous fallback gives the same outcomes', async () => {
   });
   const failed = result.json.failures.map((f) => path.basename(f.image)).sort();
   expect(failed).toEqual(Object.keys(FAILS).sort());
+  const notes = result.json.notes!.map(({ image, note }) => [path.basename(image), note]);
+  expect(Object.fromEntries(notes)).toEqual(IN_PART);
 });

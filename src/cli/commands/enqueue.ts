@@ -72,6 +72,10 @@ function describe(summary: EnqueueSummary): string {
       lines.push(`  … and ${summary.failures.length - 50} more (use --json for all)`);
     }
   }
+  if (summary.notes.length > 0) {
+    lines.push('Indexed in part:');
+    lines.push(...summary.notes.map(({ image, note }) => `  ${image}: ${note}`));
+  }
   if (summary.mode === 'queued' && summary.queued > 0) {
     lines.push('Next: run `idx work` to index them, and `idx status` to follow progress.');
   }

@@ -136,6 +136,9 @@ function describeJob(job: JobStatus): string {
   if (job.worker) {
     parts.push(`by ${job.worker}`);
   }
+  if (job.note) {
+    parts.push(job.note);
+  }
   if (job.reason) {
     parts.push(`reason: ${job.reason}`);
   }
