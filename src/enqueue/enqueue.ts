@@ -106,10 +106,15 @@ export async function enqueueImages(opts: EnqueueOptions): Promise<EnqueueSummar
     }
 
     if (redis) {
-      await new JobRecords(redis, config.queue).recordRefused(plan.rejected);
-      await closeRedis(redis);
       warnIfModelMissing(config, logger);
-      await queueJobs(plan.jobs, store, config, summary, opts, logger);
+      try {
+        await queueJobs(plan.jobs, store, config, summary, opts, logger);
+        // Only once the jobs are queued: a refused enqueue (another model's collection)
+        // must not count its files as failed.
+        await new JobRecords(redis, config.queue).recordRefused(plan.rejected);
+      } finally {
+        await closeRedis(redis);
+      }
     } else {
       summary.mode = 'sync';
       await indexHere(plan.jobs, store, config, summary, opts);
