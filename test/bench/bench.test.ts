@@ -237,7 +237,16 @@ describe('idx bench with the embedded store', () => {
     const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
     const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
 
+    // Two signals sent at once may arrive as one; send the second once the first is seen.
+    const stopping = new Promise<void>((resolve) => {
+      bench.stderr!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('SIGTERM: stopping the bench')) {
+          resolve();
+        }
+      });
+    });
     bench.kill('SIGTERM');
+    await stopping;
     bench.kill('SIGTERM');
     const result = await bench.result;
 
