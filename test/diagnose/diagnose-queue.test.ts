@@ -235,34 +235,42 @@ describe('idx diagnose on the queue side', () => {
       ...common,
     ]);
     expect(queued.code, queued.stderr).toBe(0);
-    // One image at a time keeps the victim holding a job when it is killed.
-    const victim = startIdx([
-      'work',
-      '--worker-id',
-      'victim',
-      '--batch-size',
-      '1',
-      '--concurrency',
-      '1',
-      ...MODEL,
-      ...common,
-    ]);
+    // One image at a time keeps the victim holding a job when it is killed; a job takes a
+    // few ms, so the kill can land between two jobs: then try another victim.
     const client = new Redis(redis.url);
+    let victimId = '';
     try {
-      await waitFor(
-        async () =>
-          (await client.hexists('idx:stuck:stats', 'indexed')) === 1 &&
-          (await client.llen('bq:stuck:active')) > 0,
-        20_000,
-        'the victim to hold a job',
-      );
-      victim.kill('SIGKILL');
-      await victim.result;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        victimId = `victim-${attempt}`;
+        const victim = startIdx([
+          'work',
+          '--worker-id',
+          victimId,
+          '--batch-size',
+          '1',
+          '--concurrency',
+          '1',
+          ...MODEL,
+          ...common,
+        ]);
+        await waitFor(
+          async () =>
+            (await client.hexists('idx:stuck:stats', 'indexed')) === 1 &&
+            (await client.llen('bq:stuck:active')) > 0,
+          20_000,
+          'the victim to hold a job',
+        );
+        victim.kill('SIGKILL');
+        await victim.result;
+        if ((await client.llen('bq:stuck:active')) > 0) {
+          break;
+        }
+      }
       // Its last heartbeat goes stale after 10 s; only then is it known to be gone.
       await waitFor(
         async () =>
           Date.now() -
-            Date.parse(JSON.parse((await client.hget('idx:stuck:workers', 'victim'))!).lastSeen) >
+            Date.parse(JSON.parse((await client.hget('idx:stuck:workers', victimId))!).lastSeen) >
           10_500,
         15_000,
         'the heartbeat to go stale',

@@ -217,32 +217,35 @@ describe('idx work under faults', () => {
     const env = { IDX_STALL_INTERVAL: '1000' };
     await runIdxJson(['enqueue', '--manifest', MANIFEST, ...model, ...common]);
 
-    // One image per batch and one batch in flight keeps the victim slow enough to catch.
-    const victim = startIdx(
-      [
-        'work',
-        '--worker-id',
-        'victim',
-        '--batch-size',
-        '1',
-        '--concurrency',
-        '1',
-        ...model,
-        ...common,
-      ],
-      env,
-    );
-    await waitFor(
-      async () =>
-        (await redis.client.hlen('idx:kill:stats')) > 0 &&
-        (await redis.client.llen('bq:kill:active')) > 0,
-      20_000,
-      'the victim to hold an active job',
-    );
-    victim.kill('SIGKILL');
-    await victim.result;
-
-    const heldWhenKilled = await redis.client.llen('bq:kill:active');
+    // One image per batch and one batch in flight keeps the victim slow enough to catch;
+    // a job takes a few ms, so the kill can land between two jobs: then try another victim.
+    let heldWhenKilled = 0;
+    for (let attempt = 1; attempt <= 5 && heldWhenKilled === 0; attempt++) {
+      const victim = startIdx(
+        [
+          'work',
+          '--worker-id',
+          `victim-${attempt}`,
+          '--batch-size',
+          '1',
+          '--concurrency',
+          '1',
+          ...model,
+          ...common,
+        ],
+        env,
+      );
+      await waitFor(
+        async () =>
+          (await redis.client.hlen('idx:kill:stats')) > 0 &&
+          (await redis.client.llen('bq:kill:active')) > 0,
+        20_000,
+        'the victim to hold an active job',
+      );
+      victim.kill('SIGKILL');
+      await victim.result;
+      heldWhenKilled = await redis.client.llen('bq:kill:active');
+    }
     expect(heldWhenKilled).toBeGreaterThan(0);
 
     const rescuer = await runIdx(
