@@ -54,6 +54,30 @@ function expectOrdered(result: { p50Ms: number; p95Ms: number; p99Ms?: number })
   }
 }
 
+/** Starts a bench and waits until its first queued run has a worker; returns its pids. */
+async function startBenchUntilWorkers() {
+  const tmp = tempDir('idx-bench-tmp-');
+  const bench = startIdx(
+    ['bench', ...QUICK, '--count', '297', '--workers', '2', '--redis-url', redis.url],
+    { TMPDIR: tmp },
+  );
+
+  let queue = '';
+  await waitFor(
+    async () => {
+      const [key] = await redis.client.keys('idx:idx-bench-*:workers');
+      queue = key?.split(':')[1] ?? '';
+      return queue !== '' && (await redis.client.hlen(key)) > 0;
+    },
+    45_000,
+    'a bench worker to register',
+  );
+  const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
+  const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
+
+  return { tmp, bench, queue, pids };
+}
+
 describe('idx bench with the embedded store', () => {
   it('measures every part on real runs, with counts matching the images, and cleans up', async () => {
     const tmp = tempDir('idx-bench-tmp-');
@@ -186,24 +210,7 @@ describe('idx bench with the embedded store', () => {
   });
 
   it('on Ctrl-C stops its workers and removes the queue, the collection and its files', async () => {
-    const tmp = tempDir('idx-bench-tmp-');
-    const bench = startIdx(
-      ['bench', ...QUICK, '--count', '297', '--workers', '2', '--redis-url', redis.url],
-      { TMPDIR: tmp },
-    );
-
-    let queue = '';
-    await waitFor(
-      async () => {
-        const [key] = await redis.client.keys('idx:idx-bench-*:workers');
-        queue = key?.split(':')[1] ?? '';
-        return queue !== '' && (await redis.client.hlen(key)) > 0;
-      },
-      45_000,
-      'a bench worker to register',
-    );
-    const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
-    const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
+    const { tmp, bench, queue, pids } = await startBenchUntilWorkers();
 
     bench.kill('SIGINT');
     const result = await bench.result;
@@ -218,24 +225,7 @@ describe('idx bench with the embedded store', () => {
   });
 
   it('on a second signal exits at once, killing its workers, removing its files', async () => {
-    const tmp = tempDir('idx-bench-tmp-');
-    const bench = startIdx(
-      ['bench', ...QUICK, '--count', '297', '--workers', '2', '--redis-url', redis.url],
-      { TMPDIR: tmp },
-    );
-
-    let queue = '';
-    await waitFor(
-      async () => {
-        const [key] = await redis.client.keys('idx:idx-bench-*:workers');
-        queue = key?.split(':')[1] ?? '';
-        return queue !== '' && (await redis.client.hlen(key)) > 0;
-      },
-      45_000,
-      'a bench worker to register',
-    );
-    const beats = Object.values(await redis.client.hgetall(`idx:${queue}:workers`));
-    const pids = beats.map((beat) => (JSON.parse(beat) as { pid: number }).pid);
+    const { tmp, bench, queue, pids } = await startBenchUntilWorkers();
 
     // Two signals sent at once may arrive as one; send the second once the first is seen.
     const stopping = new Promise<void>((resolve) => {
