@@ -6,6 +6,13 @@ import { type Command, Option } from 'commander';
  * so that environment variables can sit between flag and default.
  */
 export function addRedisOptions(command: Command): Command {
+  return addRedisConnectionOptions(command).addOption(
+    new Option('--queue <name>', 'queue name (env IDX_QUEUE; default idx)'),
+  );
+}
+
+/** Where Redis is, without a queue name: for `idx bench`, which always uses its own queue. */
+export function addRedisConnectionOptions(command: Command): Command {
   return command
     .addOption(
       new Option('--redis-url <url>', 'Redis URL (env REDIS_URL; default redis://127.0.0.1:6379)'),
@@ -15,8 +22,7 @@ export function addRedisOptions(command: Command): Command {
         '--redis-timeout <seconds>',
         'give up connecting to Redis after this long (default 2)',
       ),
-    )
-    .addOption(new Option('--queue <name>', 'queue name (env IDX_QUEUE; default idx)'));
+    );
 }
 
 export function addStoreOptions(command: Command): Command {

@@ -12,7 +12,7 @@ import { benchNames, runBench } from '../../bench/run-bench.js';
 import { resolveConfig } from '../../config/config.js';
 import { ConfigError, ModelError } from '../../core/errors.js';
 import { type CliContext, ExitCode } from '../context.js';
-import { addOutputOptions } from '../options.js';
+import { addOutputOptions, addRedisConnectionOptions } from '../options.js';
 import { cliLogger, tableStyle } from '../terminal.js';
 
 export function registerBench(program: Command, context: CliContext): void {
@@ -50,15 +50,6 @@ export function registerBench(program: Command, context: CliContext): void {
     .option('--batch-size <n>', 'images per model call and per store write (default 8)')
     .option('--concurrency <n>', 'batches each worker keeps in flight (default 2)')
     .addOption(
-      new Option('--redis-url <url>', 'Redis URL (env REDIS_URL; default redis://127.0.0.1:6379)'),
-    )
-    .addOption(
-      new Option(
-        '--redis-timeout <seconds>',
-        'give up connecting to Redis after this long (default 2)',
-      ),
-    )
-    .addOption(
       new Option(
         '--qdrant-url <url>',
         'bench against Qdrant instead of the embedded store (env QDRANT_URL)',
@@ -85,6 +76,7 @@ export function registerBench(program: Command, context: CliContext): void {
       '--report <file>',
       'also write the report to this file: Markdown, or JSON if it ends in .json',
     );
+  addRedisConnectionOptions(command);
   addOutputOptions(command);
 
   command.action(async (flags) => {
